@@ -1,0 +1,24 @@
+using System.CommandLine;
+using WsiSegment.Processor.Commands;
+
+namespace WsiSegment.Processor.Cli;
+
+/// <summary>The `wsi-segment` command tree. Each command lives in its own file under Commands/.</summary>
+public static class CommandLineApp
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("wsi-segment: segment whole-slide images into tissue classes with ESPNet.");
+        root.Options.Add(GlobalOptions.Verbose);
+        root.Options.Add(GlobalOptions.Quiet);
+        root.Subcommands.Add(InfoCommand.Create());
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = Build();
+        var result = root.Parse(args);
+        return await result.InvokeAsync();
+    }
+}
