@@ -10,6 +10,7 @@ internal sealed class PatchAssembly
         Grid = grid;
         Canvas = new byte[(long)grid.PaddedWidth * grid.PaddedHeight * 3];
         Written = new bool[grid.Count];
+        _filled = new bool[(long)grid.PaddedWidth * grid.PaddedHeight];
     }
 
     public PatchGrid Grid { get; }
@@ -18,7 +19,7 @@ internal sealed class PatchAssembly
     public byte[] Canvas { get; }
     public bool[] Written { get; }
     public int Mismatches { get; private set; }
-    private readonly HashSet<long> _filled = [];
+    private readonly bool[] _filled;
 
     public void Add(Patch patch)
     {
@@ -32,11 +33,13 @@ internal sealed class PatchAssembly
             {
                 long dst = ((long)(p.Y + y) * pw + p.X + x) * 3;
                 int src = (y * tile + x) * 3;
-                if (!_filled.Add(dst))
+                long at = dst / 3;
+                if (_filled[at])
                 {
                     if (Canvas[dst] != rgb[src] || Canvas[dst + 1] != rgb[src + 1] || Canvas[dst + 2] != rgb[src + 2]) Mismatches++;
                     continue;
                 }
+                _filled[at] = true;
                 Canvas[dst] = rgb[src]; Canvas[dst + 1] = rgb[src + 1]; Canvas[dst + 2] = rgb[src + 2];
             }
     }

@@ -63,6 +63,24 @@ public sealed class AnalysisImage : IDisposable
         VipsRead.Into(crop, rgb, Slide.Path, $"analysis region {x},{y} {width}x{height}");
     }
 
+    /// <summary>
+    /// Pixels to append to a length so that round((length + p) / s)·s lands within 0.005 px of length + p
+    /// (the best p up to 256 when none does: a shift of at most half the remaining error).
+    /// </summary>
+    internal static int PadToMultiple(int length, double s)
+    {
+        int best = 0;
+        double bestError = double.MaxValue;
+        for (int p = 0; p <= 256; p++)
+        {
+            double l = length + p;
+            double error = Math.Abs(Math.Round(l / s, MidpointRounding.AwayFromZero) * s - l);
+            if (error < bestError) { bestError = error; best = p; }
+            if (error < 0.005) break;
+        }
+        return best;
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
@@ -86,11 +104,22 @@ public sealed class AnalysisImage : IDisposable
                 current = current.Shrink(box, box);
                 owned.Add(current);
             }
-            current = current.Reduce(scale / box, scale / box, kernel: Enums.Kernel.Lanczos3);
+            // libvips' reduce centres its output grid on the input: when out·s ≠ in it shifts the samples by
+            // (out·s − in)/2 input pixels. Padding the bottom/right (copies of the edge) to a length that is a
+            // near-multiple of s removes that shift and keeps the origin exact: analysis pixel x samples level
+            // position (x + 0.5)·Scale − 0.5.
+            double residual = scale / box;
+            int padX = PadToMultiple(current.Width, residual), padY = PadToMultiple(current.Height, residual);
+            if (padX > 0 || padY > 0)
+            {
+                current = current.Embed(0, 0, current.Width + padX, current.Height + padY, extend: Enums.Extend.Copy);
+                owned.Add(current);
+            }
+            current = current.Reduce(residual, residual, kernel: Enums.Kernel.Lanczos3);
             owned.Add(current);
             if (current.Width != plan.Width || current.Height != plan.Height)
             {
-                // Rounding of odd sizes differs by a pixel at most: pad by copying the edge, or cut.
+                // The padding above adds a few pixels; rounding may leave one short: cut, or copy the edge.
                 current = current.Embed(0, 0, plan.Width, plan.Height, extend: Enums.Extend.Copy);
                 owned.Add(current);
             }
