@@ -21,6 +21,9 @@ namespace WsiSegment.Tiling.Tissue;
 /// </summary>
 public static class TissueDetector
 {
+    /// <summary>Reduced levels narrower or shorter than this are not used (see the OpenSlide note in <see cref="Detect"/>).</summary>
+    public const int MinLevelSide = 512;
+
     public static TissueMask Detect(SlideSource slide, AnalysisPlan plan, TissueOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(slide);
@@ -37,8 +40,11 @@ public static class TissueDetector
         double cap = Math.Max(1.0, Math.Max(l0.Width, l0.Height) / (double)options.MinWorkingSide);
         wanted = Math.Clamp(wanted, 1.0, cap);
         int level = 0;
-        for (int i = 0; i < levels.Count; i++)
+        for (int i = 1; i < levels.Count; i++)
         {
+            // OpenSlide 3.4.1 (with Debian 12's libtiff) renders a deflate/LZW generic-TIFF level that is shorter than
+            // one tile as plain white: libvips-written pyramids go down to such levels. Stay on levels of a safe size.
+            if (Math.Min(levels[i].Width, levels[i].Height) < MinLevelSide) continue;
             double ds = ResolutionPlanner.EffectiveDownsample(levels, i);
             if (ds <= wanted * 1.01 && ds >= ResolutionPlanner.EffectiveDownsample(levels, level)) level = i;
         }
