@@ -13,6 +13,7 @@ public static class CommandLineApp
         root.Options.Add(GlobalOptions.Quiet);
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(SynthCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 
