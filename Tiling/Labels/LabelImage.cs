@@ -94,9 +94,17 @@ public sealed class LabelImage : IDisposable
     internal static Image Resample(Image image, int width, int height)
     {
         if (width == image.Width && height == image.Height) return image.Copy();
-        // Output pixel (x, y) takes input pixel (⌊(x + ½)·W/w⌋, ⌊(y + ½)·H/h⌋): an explicit index map, so the
-        // rule is exact and does not depend on an interpolator's centre convention.
-        double fx = (double)image.Width / width, fy = (double)image.Height / height;
+        return ResampleNearest(image, width, height, (double)image.Width / width, (double)image.Height / height);
+    }
+
+    /// <summary>
+    /// Nearest-neighbour resampling with explicit factors (input pixels per output pixel): output pixel (x, y) takes
+    /// input pixel (⌊(x + ½)·fx⌋, ⌊(y + ½)·fy⌋), or 0 outside the input. An explicit index map, so the rule is exact
+    /// and does not depend on an interpolator's centre convention.
+    /// </summary>
+    public static Image ResampleNearest(Image image, int width, int height, double fx, double fy)
+    {
+        if (width == image.Width && height == image.Height && fx == 1 && fy == 1) return image.Copy();
         using var xy = Image.Xyz(width, height);
         using var centres = xy.Linear([fx, fy], [0.5 * fx, 0.5 * fy]);
         using var index = centres.Floor();
