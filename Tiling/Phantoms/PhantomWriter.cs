@@ -50,8 +50,7 @@ public static class PhantomWriter
         {
             // A copy so progress/cancellation hooks attach to this save only.
             using var copy = image.Copy();
-            if (Environment.GetEnvironmentVariable("WSI_NOPROG") is null)
-                copy.SetProgress(new Reporter(Path.GetFileName(path), progress), ct);
+            copy.SetProgress(new Reporter(Path.GetFileName(path), progress), ct);
             try
             {
                 save(copy, temp);
