@@ -86,4 +86,25 @@ public class EvalCommandTests
         Assert.Contains(dir.File("a.geojson"), r.Stderr);
         Assert.Contains("'Stroma'", r.Stderr);
     }
+
+    [Fact]
+    public void Levels_of_page_and_subifd_pyramids_can_be_compared()
+    {
+        using var dir = new TempDir("eval");
+        var labels = LabelFiles.Rectangle(512, 256, 64, 64, 320, 192, 3);
+        LabelFiles.WriteTiff(dir.File("pages.tif"), labels, 512, 256, pyramid: true);
+        using (var image = NetVips.Image.NewFromMemory(labels, 512, 256, 1, NetVips.Enums.BandFormat.Uchar))
+            image.Tiffsave(dir.File("subifd.tif"), tile: true, tileWidth: 64, tileHeight: 64, pyramid: true, subifd: true,
+                compression: NetVips.Enums.ForeignTiffCompression.Deflate, regionShrink: NetVips.Enums.RegionShrink.Mode);
+        var r = Tool.WsiSegment("eval", "--pred", dir.File("subifd.tif"), "--truth", dir.File("pages.tif"), "--level", "1", "--json", dir.File("e.json"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(File.ReadAllText(dir.File("e.json")));
+        Assert.Equal(256 * 128, doc.RootElement.GetProperty("pixels").GetInt64());
+        Assert.Equal(1.0, doc.RootElement.GetProperty("meanIoU").GetDouble(), 12);
+        Assert.Equal(128 * 64, doc.RootElement.GetProperty("classes")[3].GetProperty("truthPixels").GetInt64());
+
+        r = Tool.WsiSegment("eval", "--pred", dir.File("subifd.tif"), "--truth", dir.File("pages.tif"), "--level", "9");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("level 9", r.Stderr);
+    }
 }

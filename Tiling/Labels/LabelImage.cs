@@ -62,11 +62,21 @@ public sealed class LabelImage : IDisposable
                 using var page = Image.Tiffload(path, page: p, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
                 if (page.Width < levels[^1].Item2) levels.Add((p, page.Width, page.Height));
             }
-            if (level < 0 || level >= levels.Count)
+            if (level < 0)
+                throw new LabelFileException(path, $"level {level} does not exist");
+            Image raw;
+            if (level < levels.Count)
+                raw = level == 0
+                    ? Image.NewFromFile(path, access: Enums.Access.Random, failOn: Enums.FailOn.Error)
+                    : Image.Tiffload(path, page: levels[level].Item1, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+            else if (tiff && levels.Count == 1)
+            {
+                // An OME-TIFF-style pyramid keeps its reduced levels in SubIFDs of the first page.
+                try { raw = Image.Tiffload(path, subifd: level - 1, access: Enums.Access.Random, failOn: Enums.FailOn.Error); }
+                catch (VipsException e) { throw new LabelFileException(path, $"has no level {level} (neither a page nor a SubIFD)", e); }
+            }
+            else
                 throw new LabelFileException(path, $"has {levels.Count} level(s); level {level} does not exist");
-            var raw = level == 0
-                ? Image.NewFromFile(path, access: Enums.Access.Random, failOn: Enums.FailOn.Error)
-                : Image.Tiffload(path, page: levels[level].Item1, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
             if (raw.Bands != 1 || raw.Format != Enums.BandFormat.Uchar)
             {
                 string what = $"{raw.Bands} band(s) of {raw.Format}";
