@@ -12,6 +12,9 @@ public static class CommandLineApp
         root.Options.Add(GlobalOptions.Verbose);
         root.Options.Add(GlobalOptions.Quiet);
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 
