@@ -30,9 +30,10 @@ public static class BenchCommand
         var fold = new Option<string>("--fold") { Description = "both, on or off.", DefaultValueFactory = _ => "both" };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
+        var shapeList = new Option<string>("--shapes") { Description = "Comma list of NxHxW inputs.", DefaultValueFactory = _ => "1x384x384,8x384x384,16x384x384,1x512x1024" };
         var cmd = new Command("model", "ms per forward and megapixels/s of ESPNet for 384×384 batches of 1, 8, 16 and 1×512×1024; " +
             "folded vs unfolded BatchNorm, fp32 vs bf16; per-patch overhead of PredictProbabilities at batch 8.")
-            { checkpoint, runs, warmup, threads, precisions, fold, device, json };
+            { checkpoint, runs, warmup, threads, precisions, fold, device, json, shapeList };
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, "bench model", ct, (_, ct2) =>
         {
             TorchRuntime.Initialise(parse.GetValue(threads));
@@ -50,7 +51,8 @@ public static class BenchCommand
             };
             var precisionList = parse.GetValue(precisions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(p => { try { return InferenceOptions.ParsePrecision(p); } catch (ArgumentException e) { throw new UserError(e.Message, e); } }).ToList();
-            (int N, int H, int W)[] shapes = [(1, 384, 384), (8, 384, 384), (16, 384, 384), (1, 512, 1024)];
+            var shapes = parse.GetValue(shapeList)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(ParseShape).ToArray();
 
             var rows = new List<Row>();
             string env = $"threads {get_num_threads()}, cores {Environment.ProcessorCount}, allocator tuned {TorchRuntime.AllocatorTuned}, {model.Source}";
@@ -91,6 +93,14 @@ public static class BenchCommand
             return Task.FromResult(CommandRunner.Ok);
         }));
         return cmd;
+    }
+
+    private static (int N, int H, int W) ParseShape(string text)
+    {
+        var parts = text.Split('x');
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
+            throw new UserError($"--shapes: '{text}' is not NxHxW");
+        return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture));
     }
 
     private static List<double> Time(int warmup, int runs, Action action)
