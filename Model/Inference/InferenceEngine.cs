@@ -120,6 +120,14 @@ public sealed class InferenceEngine : IDisposable
         CopyOut(classes, labels);
     }
 
+    /// <summary>n RGB images (h×w×3 bytes each) normalised per the card: float32 N×3×H×W on the engine's device; the caller disposes it.</summary>
+    public Tensor NormaliseRgb(ReadOnlySpan<byte> rgb, int n, int h, int w)
+    {
+        CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(Normalise(rgb, n, h, w).to(ScalarType.Float32).contiguous());
+    }
+
     /// <summary>Bytes (n×h×w×3 RGB) → normalised network input, N×3×H×W with channels-last strides, on the device.</summary>
     private Tensor Normalise(ReadOnlySpan<byte> rgb, int n, int h, int w)
     {

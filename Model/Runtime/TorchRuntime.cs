@@ -47,11 +47,15 @@ public static partial class TorchRuntime
         if (!OperatingSystem.IsLinux()) return false;
         try
         {
-            const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
+            const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3, M_MMAP_MAX = -4;
             // glibc caps the mmap threshold at HEAP_MAX (32 MiB on 64-bit): the largest value it accepts.
             bool ok = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;
             ok &= mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
             ok &= mallopt(M_TOP_PAD, 1 << 30) == 1;
+            // Blocks above that cap (a batch of 16 384² patches has 38 MB activations) would still be mmapped and
+            // unmapped per forward; M_MMAP_MAX = 0 serves them from the heap too, where they are kept and reused.
+            if (Environment.GetEnvironmentVariable("WSI_SEGMENT_KEEP_MMAP") is null)
+                ok &= mallopt(M_MMAP_MAX, 0) == 1;
             return ok;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)

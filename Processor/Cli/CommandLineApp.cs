@@ -16,6 +16,9 @@ public static class CommandLineApp
         root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ExtractCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 
