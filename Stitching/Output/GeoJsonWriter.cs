@@ -1,5 +1,6 @@
 using System.Text.Json;
 using NetTopologySuite.Geometries;
+using NetTopologySuite.Index.Strtree;
 using NetTopologySuite.Simplify;
 
 namespace WsiSegment.Stitching.Output;
@@ -11,8 +12,13 @@ public sealed record ClassRegion(int Label, LabelClass Class, Geometry Geometry)
 /// Label image → QuPath-importable GeoJSON: one MultiPolygon feature per non-background class present, with
 /// <c>properties: { objectType: "annotation", classification: { name, color: [r, g, b] } }</c>, coordinates in
 /// level-0 pixels.
-/// <para>Polygonising: each class's outlines are traced along pixel edges (<see cref="LabelContours"/>), simplified
+/// <para>Polygonising: each class's outlines are traced along pixel edges (<see cref="LabelContours"/>), polygons and
+/// holes smaller than <c>minPolygonArea</c> reduced pixels² dropped (speckle), each polygon simplified on its own
 /// (<see cref="TopologyPreservingSimplifier"/>, tolerance in reduced pixels), then scaled to level 0.</para>
+/// <para>Why per polygon: simplifying one MultiPolygon of tens of thousands of rings (a noisy model's speckle) is
+/// superlinear in NTS and ran for minutes. Polygons of one class only touch at corners before simplifying; the few
+/// whose simplified outlines come to overlap a neighbour are put back to their exact (pixel-edge) outlines, so every
+/// MultiPolygon stays valid without a whole-geometry IsValid/GeometryFixer.</para>
 /// </summary>
 public static class GeoJsonWriter
 {
@@ -23,29 +29,76 @@ public static class GeoJsonWriter
     /// <param name="classes">Names and colours; label 0 is background and gets no feature.</param>
     /// <param name="analysisToLevel0">Level-0 pixels per analysis pixel (the analysis level's downsample).</param>
     /// <param name="tolerance">Simplification tolerance in reduced pixels (0 = none).</param>
-    public static IReadOnlyList<ClassRegion> Polygonise(ReducedLabels labels, LabelClasses classes, double analysisToLevel0 = 1, double tolerance = 1)
+    /// <param name="minPolygonArea">Polygons and holes smaller than this many reduced pixels² are dropped (0 = keep all).
+    /// The default 4 removes single pixels and 2×1/3×1 specks that QuPath would import as thousands of tiny objects.</param>
+    public static IReadOnlyList<ClassRegion> Polygonise(ReducedLabels labels, LabelClasses classes, double analysisToLevel0 = 1, double tolerance = 1,
+        double minPolygonArea = DefaultMinPolygonArea)
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(classes);
         if (!double.IsFinite(analysisToLevel0) || analysisToLevel0 <= 0)
             throw new ArgumentOutOfRangeException(nameof(analysisToLevel0), analysisToLevel0, "downsample must be positive");
+        if (!double.IsFinite(tolerance) || tolerance < 0)
+            throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "simplification tolerance must be ≥ 0");
+        if (!double.IsFinite(minPolygonArea) || minPolygonArea < 0)
+            throw new ArgumentOutOfRangeException(nameof(minPolygonArea), minPolygonArea, "minimum polygon area must be ≥ 0");
         var regions = new List<ClassRegion>();
         for (int k = 1; k < classes.Count; k++)
         {
-            Geometry union = LabelContours.Trace(labels, (byte)k, Factory);
-            if (union.IsEmpty) continue;
-            if (tolerance > 0) union = TopologyPreservingSimplifier.Simplify(union, tolerance);
-            union.Apply(new ToLevel0(labels, analysisToLevel0));
-            union.GeometryChanged();
-            var multi = union switch
-            {
-                MultiPolygon m => m,
-                Polygon p => Factory.CreateMultiPolygon([p]),
-                _ => Factory.CreateMultiPolygon(Enumerable.Range(0, union.NumGeometries).Select(union.GetGeometryN).OfType<Polygon>().ToArray()),
-            };
+            var traced = LabelContours.Trace(labels, (byte)k, Factory, minPolygonArea);
+            if (traced.IsEmpty) continue;
+            var multi = tolerance > 0 ? SimplifyEach(traced, tolerance) : traced;
+            multi.Apply(new ToLevel0(labels, analysisToLevel0));
+            multi.GeometryChanged();
             if (!multi.IsEmpty) regions.Add(new ClassRegion(k, classes[k], multi));
         }
         return regions;
+    }
+
+    /// <summary>Default <c>minPolygonArea</c> in reduced pixels².</summary>
+    public const double DefaultMinPolygonArea = 4;
+
+    /// <summary>
+    /// Simplifies each polygon separately (linear overall), then restores the exact outline of any polygon that became
+    /// invalid or overlaps another one's interior (found through an STRtree of the simplified envelopes).
+    /// </summary>
+    private static MultiPolygon SimplifyEach(MultiPolygon exact, double tolerance)
+    {
+        int n = exact.NumGeometries;
+        var result = new Polygon[n];
+        for (int i = 0; i < n; i++)
+        {
+            var original = (Polygon)exact.GetGeometryN(i);
+            result[i] = original.NumPoints > 5 // a rectangle (most speckle) has nothing to simplify
+                && DouglasPeuckerSimplifier.Simplify(original, tolerance) is Polygon p && !p.IsEmpty && p.NumPoints < original.NumPoints && p.IsValid
+                ? p : original;
+        }
+        // Exact outlines never overlap, so reverting both polygons of an overlapping pair converges.
+        var suspects = Enumerable.Range(0, n).Where(i => !ReferenceEquals(result[i], exact.GetGeometryN(i))).ToHashSet();
+        while (suspects.Count > 0)
+        {
+            var index = new STRtree<int>();
+            for (int i = 0; i < n; i++) index.Insert(result[i].EnvelopeInternal, i);
+            var revert = new HashSet<int>();
+            foreach (int i in suspects)
+                foreach (int j in index.Query(result[i].EnvelopeInternal))
+                    if (j != i && !(j < i && suspects.Contains(j)) && (!ReferenceEquals(result[i], exact.GetGeometryN(i)) || !ReferenceEquals(result[j], exact.GetGeometryN(j)))
+                        && Clash(result[i], result[j]))
+                    {
+                        revert.Add(i);
+                        revert.Add(j);
+                    }
+            foreach (int i in revert) result[i] = (Polygon)exact.GetGeometryN(i);
+            suspects = revert;
+        }
+        return Factory.CreateMultiPolygon(result);
+    }
+
+    /// <summary>Interiors overlap or boundaries share a segment: either makes a MultiPolygon invalid.</summary>
+    private static bool Clash(Polygon a, Polygon b)
+    {
+        var m = a.Relate(b);
+        return m.Get(Location.Interior, Location.Interior) == Dimension.Surface || m.Get(Location.Boundary, Location.Boundary) == Dimension.Curve;
     }
 
     /// <summary>Writes the regions as a GeoJSON FeatureCollection (under a temporary name, renamed when complete).</summary>
@@ -98,9 +151,10 @@ public static class GeoJsonWriter
     }
 
     /// <summary>Polygonises and writes in one go; returns the regions written.</summary>
-    public static IReadOnlyList<ClassRegion> Write(string path, ReducedLabels labels, LabelClasses classes, double analysisToLevel0 = 1, double tolerance = 1)
+    public static IReadOnlyList<ClassRegion> Write(string path, ReducedLabels labels, LabelClasses classes, double analysisToLevel0 = 1, double tolerance = 1,
+        double minPolygonArea = DefaultMinPolygonArea)
     {
-        var regions = Polygonise(labels, classes, analysisToLevel0, tolerance);
+        var regions = Polygonise(labels, classes, analysisToLevel0, tolerance, minPolygonArea);
         Write(path, regions);
         return regions;
     }
@@ -126,10 +180,15 @@ public static class GeoJsonWriter
 
         public void Filter(CoordinateSequence seq)
         {
+            // Read everything before writing: a simplified ring may close on the very Coordinate object it starts
+            // with, which scaling in place would then scale twice.
+            var xs = new double[seq.Count];
+            var ys = new double[seq.Count];
+            for (int i = 0; i < seq.Count; i++) (xs[i], ys[i]) = (seq.GetX(i), seq.GetY(i));
             for (int i = 0; i < seq.Count; i++)
             {
-                seq.SetX(i, Math.Min(seq.GetX(i) * labels.Factor, labels.SourceWidth) * downsample);
-                seq.SetY(i, Math.Min(seq.GetY(i) * labels.Factor, labels.SourceHeight) * downsample);
+                seq.SetX(i, Math.Min(xs[i] * labels.Factor, labels.SourceWidth) * downsample);
+                seq.SetY(i, Math.Min(ys[i] * labels.Factor, labels.SourceHeight) * downsample);
             }
         }
     }

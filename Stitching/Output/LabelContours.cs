@@ -19,7 +19,9 @@ public static class LabelContours
     private static readonly int[] Dx = [1, 0, -1, 0];
     private static readonly int[] Dy = [0, 1, 0, -1];
 
-    public static MultiPolygon Trace(ReducedLabels labels, byte label, GeometryFactory factory)
+    /// <param name="minArea">Shells and holes smaller than this (in pixels²) are dropped: speckle from a noisy model
+    /// would otherwise give tens of thousands of one-pixel rings (0 keeps every ring).</param>
+    public static MultiPolygon Trace(ReducedLabels labels, byte label, GeometryFactory factory, double minArea = 0)
     {
         ArgumentNullException.ThrowIfNull(labels);
         int w = labels.Width, h = labels.Height, vw = w + 1;
@@ -77,6 +79,7 @@ public static class LabelContours
                     d = next;
                 }
                 coords.Add(coords[0].Copy());
+                if (Math.Abs(area2) / 2 < minArea) continue;
                 var ring = factory.CreateLinearRing(coords.ToArray());
                 if (area2 > 0) shells.Add((ring, area2 / 2));
                 else holes.Add((ring, inside));
@@ -94,18 +97,23 @@ public static class LabelContours
                 foreach (int i in index.Query(new Envelope(inside)))
                     if ((owner < 0 || shells[i].Area < shells[owner].Area) && PointLocation.IsInRing(inside, shells[i].Ring.CoordinateSequence))
                         owner = i;
+                // A hole is smaller than its shell, so dropping small rings never orphans a kept hole.
                 if (owner < 0) throw new InvalidOperationException("a hole outside every shell: contour tracing is inconsistent");
                 holesOf[owner].Add(ring);
             }
         }
-        var polygons = shells.Select((s, i) => factory.CreatePolygon(s.Ring, holesOf[i].ToArray())).ToArray();
-        var result = factory.CreateMultiPolygon(polygons);
-        // Rings that only touch at corners are valid OGC; anything else (should not happen) is repaired.
-        return result.IsValid ? result : GeometryFixer.Fix(result) switch
+        // Shells of one label never overlap (they touch at most at corners), so the multipolygon is valid when each
+        // polygon is; checking per polygon is linear, whereas a whole-geometry IsValid on a speckled mask took seconds.
+        var polygons = new List<Polygon>(shells.Count);
+        for (int i = 0; i < shells.Count; i++)
         {
-            MultiPolygon m => m,
-            Polygon p => factory.CreateMultiPolygon([p]),
-            var g => factory.CreateMultiPolygon(Enumerable.Range(0, g.NumGeometries).Select(g.GetGeometryN).OfType<Polygon>().ToArray()),
-        };
+            var polygon = factory.CreatePolygon(shells[i].Ring, holesOf[i].ToArray());
+            if (polygon.IsValid) polygons.Add(polygon);
+            else polygons.AddRange(Polygons(GeometryFixer.Fix(polygon))); // should not happen
+        }
+        return factory.CreateMultiPolygon(polygons.ToArray());
     }
+
+    internal static IEnumerable<Polygon> Polygons(Geometry g) =>
+        Enumerable.Range(0, g.NumGeometries).Select(g.GetGeometryN).OfType<Polygon>().Where(p => !p.IsEmpty);
 }

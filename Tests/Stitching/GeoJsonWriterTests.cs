@@ -106,7 +106,7 @@ public class GeoJsonWriterTests(ITestOutputHelper output)
         var labels = new byte[64 * 48];
         for (int i = 0; i < labels.Length; i++) labels[i] = (byte)rng.Next(0, 4);
         var image = ReducedLabels.Full(64, 48, labels);
-        var regions = GeoJsonWriter.Polygonise(image, TestLabels.Classes, tolerance: 0);
+        var regions = GeoJsonWriter.Polygonise(image, TestLabels.Classes, tolerance: 0, minPolygonArea: 0);
         Assert.Equal([1, 2, 3], regions.Select(r => r.Label));
         foreach (var r in regions)
         {
@@ -121,5 +121,46 @@ public class GeoJsonWriterTests(ITestOutputHelper output)
                     Assert.Equal(labels[y * 64 + x] == r.Label, inside);
                 }
         }
+    }
+
+    /// <summary>Noise like a randomly initialised model's: random classes 0–7 per 2..6 px block plus 10 % per-pixel noise.</summary>
+    internal static ReducedLabels Speckle(int w, int h, int seed)
+    {
+        var rng = new Random(seed);
+        var labels = new byte[w * h];
+        for (int by = 0; by < h;)
+        {
+            int bh = rng.Next(2, 7);
+            for (int bx = 0; bx < w;)
+            {
+                int bw = rng.Next(2, 7);
+                byte v = (byte)rng.Next(0, 8);
+                for (int y = by; y < Math.Min(h, by + bh); y++)
+                    for (int x = bx; x < Math.Min(w, bx + bw); x++)
+                        labels[y * w + x] = rng.NextDouble() < 0.1 ? (byte)rng.Next(0, 8) : v;
+                bx += bw;
+            }
+            by += bh;
+        }
+        return ReducedLabels.Full(w, h, labels);
+    }
+
+    [Theory]
+    [InlineData(600, 800, 10.0)] // target 2 s warm; generous so a cold JIT on a loaded 2-core box does not flake
+    [InlineData(2048, 2048, 40.0)] // ~18 s measured under load; before the fix these never finished
+    public void Writing_speckled_labels_is_fast_and_valid(int w, int h, double limitSeconds)
+    {
+        var labels = Speckle(w, h, seed: 7);
+        using var dir = new TempDir("geo");
+        var sw = Stopwatch.StartNew();
+        var regions = GeoJsonWriter.Write(dir.File("s.geojson"), labels, TestLabels.Classes, analysisToLevel0: 4);
+        double seconds = sw.Elapsed.TotalSeconds;
+        output.WriteLine($"wrote {w}×{h} speckle ({regions.Sum(r => r.Geometry.NumGeometries)} polygons, " +
+                         $"{regions.Sum(r => r.Geometry.NumPoints)} points, {new FileInfo(dir.File("s.geojson")).Length / 1024} KiB) in {seconds:0.00}s");
+        Assert.Equal(Enumerable.Range(1, 7), regions.Select(r => r.Label));
+        Assert.All(regions, r => Assert.Equal("", new NetTopologySuite.Operation.Valid.IsValidOp(r.Geometry).ValidationError?.ToString() ?? ""));
+        using var doc = JsonDocument.Parse(File.ReadAllText(dir.File("s.geojson")));
+        Assert.Equal(7, doc.RootElement.GetProperty("features").GetArrayLength());
+        Assert.True(seconds < limitSeconds, $"{seconds:0.0}s");
     }
 }

@@ -153,3 +153,18 @@ public class PyramidWriterTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new PyramidWriter().Write(spool, dir.File("x"), Options with { Mpp = 0 }));
     }
 }
+
+public class PyramidWriterCancellationTests
+{
+    [Fact]
+    public void A_cancelled_write_throws_and_leaves_nothing_behind()
+    {
+        using var dir = new TempDir("pyr");
+        using var spool = TestLabels.Spool(dir.File("l.u8"), 1500, 1100);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => new PyramidWriter().Write(spool, dir.File("slide"),
+            new MaskOutputOptions { Mpp = 1, Classes = TestLabels.Classes }, cts.Token));
+        Assert.Equal(["l.u8"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+    }
+}
