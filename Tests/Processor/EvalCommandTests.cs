@@ -78,7 +78,7 @@ public class EvalCommandTests
     public void Extract_rejects_a_geojson_class_not_in_the_names_file_naming_both()
     {
         using var dir = new TempDir("eval");
-        var slide = Path.Combine(Repo.Root, "slides", "sample.tif");
+        var slide = Path.Combine(Repo.Root, "slides", "phantom-5.tif");
         File.WriteAllText(dir.File("names.txt"), "background\ntumour\n");
         File.WriteAllText(dir.File("a.geojson"), """{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,0]]]},"properties":{"classification":{"name":"Stroma"}}}""");
         var r = Tool.WsiSegment("extract", dir.File("ds"), slide, "--annotations", dir.File("a.geojson"), "--names", dir.File("names.txt"), "--slide-mpp", "0.5");
