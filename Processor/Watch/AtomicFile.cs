@@ -1,9 +1,12 @@
 namespace WsiSegment.Processor.Watch;
 
-/// <summary>Writes a whole file so readers see the old or the new content, never a mix: a hidden temp file, then rename.</summary>
+/// <summary>
+/// Writes a whole file so readers see the old or the new content, never a mix: a hidden temp file, then rename.
+/// Durable writes are flushed to disk before the rename (records); status snapshots skip that (rewritten every second).
+/// </summary>
 public static class AtomicFile
 {
-    public static void WriteAllText(string path, string content)
+    public static void WriteAllText(string path, string content, bool durable = true)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
@@ -15,7 +18,7 @@ public static class AtomicFile
             {
                 w.Write(content);
                 w.Flush();
-                s.Flush(flushToDisk: true);
+                s.Flush(flushToDisk: durable);
             }
             File.Move(temp, path, overwrite: true);
         }

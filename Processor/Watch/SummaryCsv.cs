@@ -80,7 +80,9 @@ public sealed class SummaryCsv
             if (existing.AsSpan().SequenceEqual(header)) return;
             // Another model's columns: keep the old rows under a dated name and start afresh.
             string aside = System.IO.Path.ChangeExtension(_path, null) + "." + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + ".csv";
-            File.Copy(_path, aside, overwrite: false);
+            s.Position = 0;
+            using (var copy = new FileStream(aside, FileMode.CreateNew, FileAccess.Write))
+                s.CopyTo(copy);
             s.SetLength(0);
         }
         s.Position = 0;

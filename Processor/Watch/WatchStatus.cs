@@ -116,7 +116,7 @@ public sealed class WatchStatus
             _lastWrite = now;
         }
         var json = JsonSerializer.Serialize(Take(), JsonOutput.Options);
-        try { lock (_path) AtomicFile.WriteAllText(_path, json); }
+        try { lock (_path) AtomicFile.WriteAllText(_path, json, durable: false); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* status is best effort; the log has the facts */ }
     }
 }
