@@ -42,7 +42,7 @@ public sealed class SummaryCsv
         for (int i = 0; i < columns; i++)
         {
             sb.Append(',');
-            if (row.AreasMm2 is { } a && i < a.Count) sb.Append(a[i].ToString("0.######", c));
+            if (row.AreasMm2 is { } a && i < a.Count && double.IsFinite(a[i])) sb.Append(a[i].ToString("0.######", c));
         }
         sb.Append('\n');
         WriteLocked(Encoding.UTF8.GetBytes(sb.ToString()));

@@ -183,6 +183,27 @@ public class SlideWatchWorkerTests
     }
 
     [Fact]
+    public async Task Prometheus_endpoint_counts_outcomes_and_queue()
+    {
+        using var fx = new WatchFixture();
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        await using var watch = await InProcessWatch.StartAsync(InProcessWatch.Settings(fx, ("MetricsPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture))), new ReadingJob(TimeSpan.Zero));
+        TestSlides.WriteTiledTiff(fx.Inbox("m.tif"));
+        File.WriteAllText(fx.Inbox("m.txt"), "text");
+        await InProcessWatch.WaitUntil(() => File.Exists(Path.Combine(fx.Folders.Done, "m.tif")) && File.Exists(Path.Combine(fx.Folders.Failed, "m.error.json")),
+            TimeSpan.FromSeconds(30), "both handled");
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync($"http://localhost:{port}/metrics");
+        Assert.Contains("wsisegment_watch_slides_total{outcome=\"done\"} 1", text);
+        Assert.Contains("wsisegment_watch_slides_total{outcome=\"failed\"} 1", text);
+        Assert.Contains("wsisegment_watch_queue_slides 0", text);
+        Assert.Contains("wsisegment_watch_slide_seconds_count 1", text);
+    }
+
+    [Fact]
     public async Task Bad_settings_stop_the_host_at_start_naming_each()
     {
         using var fx = new WatchFixture();
