@@ -44,15 +44,22 @@ public sealed class ClaimStore(string claimsDir, TimeSpan lease, ILogger log)
         var me = ProcessIdentity.Current;
         var record = new ClaimRecord(slide, me.Host, me.BootId, me.Pid, me.StartTicks, Guid.NewGuid().ToString("N"), now, now + lease);
         string path = PathOf(slide);
-        FileStream stream;
-        try
+        FileStream? stream = null;
+        Directory.CreateDirectory(claimsDir);
+        for (int attempt = 0; stream is null; attempt++)
         {
-            Directory.CreateDirectory(claimsDir);
-            stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            return null;
+            try
+            {
+                stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                return null;
+            }
+            catch (IOException) when (attempt < 3)
+            {
+                // It existed when we tried and was released just after: the slide has been dealt with; look again.
+            }
         }
         using (stream)
         {

@@ -11,14 +11,15 @@ public sealed class SettledSlides
 
     public void Add(SlideUnit unit, string folder)
     {
-        if (Measure(unit, folder) is { } m) _settled[unit.Name] = m;
+        if (Measure(unit, folder) is { } m) lock (_settled) _settled[unit.Name] = m;
     }
 
     public bool Contains(SlideUnit unit, string folder)
     {
-        if (!_settled.TryGetValue(unit.Name, out var known)) return false;
+        (long, DateTime) known;
+        lock (_settled) if (!_settled.TryGetValue(unit.Name, out known)) return false;
         if (Measure(unit, folder) is { } m && m == known) return true;
-        _settled.Remove(unit.Name);
+        lock (_settled) _settled.Remove(unit.Name);
         return false;
     }
 
