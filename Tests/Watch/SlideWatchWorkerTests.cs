@@ -72,6 +72,23 @@ public class SlideWatchWorkerTests
     }
 
     [Fact]
+    public async Task A_slide_arriving_during_a_long_one_is_proven_stable_meanwhile_and_taken_right_after()
+    {
+        using var fx = new WatchFixture();
+        var job = new ReadingJob(TimeSpan.FromSeconds(3));
+        var settings = InProcessWatch.Settings(fx, ("StableSeconds", "2"), ("GraceSeconds", "0"));
+        await using var watch = await InProcessWatch.StartAsync(settings, job);
+        TestSlides.WriteTiledTiff(fx.Inbox("first.tif"), seed: 1);
+        await InProcessWatch.WaitUntil(() => Directory.Exists(Path.Combine(fx.Folders.Outbox, "first")), TimeSpan.FromSeconds(30), "first started");
+        TestSlides.WriteTiledTiff(fx.Inbox("second.tif"), seed: 2);
+        await InProcessWatch.WaitUntil(() => File.Exists(Path.Combine(fx.Folders.Outbox, "first", "first.json")), TimeSpan.FromSeconds(30), "first done");
+        var firstDone = DateTime.UtcNow;
+        await InProcessWatch.WaitUntil(() => Directory.Exists(Path.Combine(fx.Folders.Outbox, "second")), TimeSpan.FromSeconds(30), "second started");
+        var gap = DateTime.UtcNow - firstDone;
+        Assert.True(gap < TimeSpan.FromSeconds(1), $"second slide started {gap.TotalSeconds:0.00}s after the first finished (stable time 2 s)");
+    }
+
+    [Fact]
     public async Task Transient_errors_are_retried_and_counted()
     {
         using var fx = new WatchFixture();
