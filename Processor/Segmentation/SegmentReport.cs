@@ -1,0 +1,31 @@
+namespace WsiSegment.Processor.Segmentation;
+
+/// <summary>The `SLIDE.json` report: what was analysed, with what, how, and what came out. Written last.</summary>
+public sealed record SegmentReport
+{
+    public required SlideSection Slide { get; init; }
+    public required ModelSection Model { get; init; }
+    public required AnalysisSection Analysis { get; init; }
+    public required IReadOnlyList<ClassArea> Classes { get; init; }
+    public double? TissueAreaMm2 { get; init; }
+    public required PatchCounts Patches { get; init; }
+    public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
+    public double TotalSeconds { get; init; }
+    public double MegapixelsPerSecond { get; init; }
+    public long PeakRssBytes { get; init; }
+    public required IReadOnlyDictionary<string, string> Outputs { get; init; }
+    public required string Software { get; init; }
+    public DateTimeOffset Finished { get; init; }
+
+    public sealed record SlideSection(string Path, string Sha256, string Format, int Width, int Height, double? Mpp, long FileBytes);
+
+    public sealed record ModelSection(string Path, string Hash, string Architecture, int P, int Q, double? TrainedMpp, string? Description);
+
+    public sealed record AnalysisSection(
+        int Level, double LevelDownsample, double Scale, double DownsampleToLevel0, double? Mpp, string MppSource,
+        int Width, int Height, int Tile, int Overlap, int BatchSize, string Blend, string Device, string Precision, bool TissueMask);
+
+    public sealed record ClassArea(int Id, string Name, string Colour, long Pixels, double? AreaMm2, double Fraction);
+
+    public sealed record PatchCounts(int Total, int Run, int Skipped);
+}

@@ -1,0 +1,137 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetVips;
+using WsiSegment.Stitching.Spooling;
+
+namespace WsiSegment.Stitching.Output;
+
+/// <summary>
+/// Turns a finished label spool into the pyramidal TIFFs viewers open (see DESIGN.md "Masks that viewers open"):
+/// X.mask.tif (tiled, lossless, page pyramid with NewSubfileType = 1, mode-shrunk, MPP in the resolution tags, no
+/// ImageDescription), X.mask.ome.tif (same labels, SubIFD pyramid, OME-XML) and X.overlay.tif (RGB class colours).
+/// libvips streams the spool (its raw loader maps windows of rows, not the file), so memory does not grow with the slide.
+/// </summary>
+public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
+{
+    /// <summary>Above this uncompressed size (all levels) files are written as BigTIFF.</summary>
+    public const long BigTiffThreshold = 2L << 30;
+
+    private readonly ILogger _log = logger ?? NullLogger<PyramidWriter>.Instance;
+
+    /// <summary>Writes the requested outputs for the labels in <paramref name="spool"/> as
+    /// <paramref name="outputStem"/>.mask.tif, .mask.ome.tif and .overlay.tif.</summary>
+    public MaskOutputFiles Write(LabelSpool spool, string outputStem, MaskOutputOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(spool);
+        return Write(spool.Path, spool.Width, spool.Height, outputStem, options, ct);
+    }
+
+    /// <summary>As <see cref="Write(LabelSpool, string, MaskOutputOptions, CancellationToken)"/> for a raw uint8 file
+    /// (row-major <paramref name="width"/> × <paramref name="height"/>).</summary>
+    public MaskOutputFiles Write(string spoolPath, int width, int height, string outputStem, MaskOutputOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        VipsCheck.Ensure();
+        long expected = (long)width * height;
+        var info = new FileInfo(spoolPath);
+        if (!info.Exists || info.Length != expected)
+            throw new IOException($"label spool {spoolPath} should hold {width}×{height} = {expected} bytes, found {(info.Exists ? info.Length : 0)}");
+
+        string? mask = null, ome = null, overlay = null;
+        var written = new List<string>();
+        try
+        {
+            if (options.Outputs.HasFlag(MaskOutputs.Mask))
+                written.Add(mask = Save(spoolPath, width, height, outputStem + ".mask.tif", options, Kind.Mask, ct));
+            if (options.Outputs.HasFlag(MaskOutputs.OmeMask))
+                written.Add(ome = Save(spoolPath, width, height, outputStem + ".mask.ome.tif", options, Kind.Ome, ct));
+            if (options.Outputs.HasFlag(MaskOutputs.Overlay))
+                written.Add(overlay = Save(spoolPath, width, height, outputStem + ".overlay.tif", options, Kind.Overlay, ct));
+        }
+        catch
+        {
+            // All or nothing: a run that failed half-way leaves no outputs behind.
+            foreach (var f in written) try { File.Delete(f); } catch (IOException) { }
+            throw;
+        }
+        return new MaskOutputFiles(mask, ome, overlay);
+    }
+
+    private enum Kind { Mask, Ome, Overlay }
+
+    private string Save(string spoolPath, int width, int height, string path, MaskOutputOptions o, Kind kind, CancellationToken ct)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        int bands = kind == Kind.Overlay ? 3 : 1;
+        bool bigTiff = o.BigTiff ?? (long)width * height * bands * 4 / 3 > BigTiffThreshold;
+        double pxPerMm = 1000.0 / o.Mpp;
+        try
+        {
+            AtomicFile.Write(path, temp =>
+            {
+                using var labels = Image.Rawload(spoolPath, width, height, 1, format: Enums.BandFormat.Uchar,
+                    interpretation: Enums.Interpretation.Bw);
+                using var image = kind switch
+                {
+                    Kind.Overlay => Colourise(labels, o.Classes),
+                    Kind.Ome => labels.Mutate(m => m.Set(GValue.GStrType, "image-description",
+                        OmeXml.ForLabels(width, height, o.Mpp, o.Mpp, o.ImageName, o.Classes))),
+                    _ => labels.Copy(),
+                };
+                var args = new VOption
+                {
+                    { "tile", true },
+                    { "tile_width", o.TileSize },
+                    { "tile_height", o.TileSize },
+                    { "pyramid", true },
+                    { "bigtiff", bigTiff },
+                    { "xres", pxPerMm },
+                    { "yres", pxPerMm },
+                    { "resunit", Enums.ForeignTiffResunit.Cm },
+                };
+                if (kind == Kind.Overlay)
+                {
+                    args.Add("compression", o.OverlayCompression == OverlayCompression.Jpeg ? Enums.ForeignTiffCompression.Jpeg : Enums.ForeignTiffCompression.Deflate);
+                    if (o.OverlayCompression == OverlayCompression.Jpeg) args.Add("Q", o.JpegQuality);
+                    else args.Add("predictor", Enums.ForeignTiffPredictor.Horizontal);
+                }
+                else
+                {
+                    args.Add("compression", o.Compression switch
+                    {
+                        MaskCompression.Lzw => Enums.ForeignTiffCompression.Lzw,
+                        MaskCompression.Zstd => Enums.ForeignTiffCompression.Zstd,
+                        _ => Enums.ForeignTiffCompression.Deflate,
+                    });
+                    args.Add("predictor", Enums.ForeignTiffPredictor.Horizontal);
+                    // Averaging invents labels that do not exist: each reduced pixel is the most common label.
+                    args.Add("region_shrink", Enums.RegionShrink.Mode);
+                }
+                if (kind == Kind.Ome) args.Add("subifd", true); // Bio-Formats wants the pyramid in SubIFDs
+                else if (VipsCheck.HasKeep) args.Add("keep", Enums.ForeignKeep.None); // no metadata (no ImageDescription)
+                else args.Add("strip", true);
+
+                if (ct.CanBeCanceled) image.SetProgress(null, ct);
+                Operation.Call("tiffsave", args, image, temp);
+                ct.ThrowIfCancellationRequested();
+            });
+        }
+        catch (VipsException e)
+        {
+            ct.ThrowIfCancellationRequested();
+            throw new IOException($"cannot write {path}: {VipsCheck.Clean(e.Message)}", e);
+        }
+        _log.LogInformation("Wrote {File} ({Width}×{Height}, {Megabytes:0.0} MB) in {Seconds:0.0}s",
+            path, width, height, new FileInfo(path).Length / 1e6, started.Elapsed.TotalSeconds);
+        return path;
+    }
+
+    /// <summary>Labels → RGB through a 256-entry colour table.</summary>
+    private static Image Colourise(Image labels, LabelClasses classes)
+    {
+        using var lut = Image.NewFromMemory(classes.ColourTable(), 256, 1, 3, Enums.BandFormat.Uchar);
+        using var rgb = labels.Maplut(lut);
+        return rgb.Copy(interpretation: Enums.Interpretation.Srgb);
+    }
+}

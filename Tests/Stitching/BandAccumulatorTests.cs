@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using WsiSegment.Stitching;
+using WsiSegment.Stitching.Blending;
+using Xunit.Abstractions;
+
+namespace WsiSegment.Tests.Stitching;
+
+public class BandAccumulatorTests(ITestOutputHelper output)
+{
+    private static readonly ProbabilityField Field = new(1000, 700, 4);
+    private static readonly byte[] Truth = Field.Argmax();
+
+    private static (ImageSink Sink, ClassPixelCounts Counts, BandAccumulator Acc) Stitch(
+        ProbabilityField field, StitchGeometry g, BlendMode mode, Func<int, int, bool>? skip = null)
+    {
+        var sink = new ImageSink(field.Width, field.Height);
+        var acc = new BandAccumulator(g, sink, mode);
+        var junk = new Random(1);
+        for (int r = 0; r < g.Rows; r++)
+            for (int c = 0; c < g.Cols; c++)
+                if (skip?.Invoke(r, c) == true) acc.Skip(r, c);
+                else acc.Aggregate(r, c, field.Tile(g, r, c, junk));
+        return (sink, acc.Complete(), acc);
+    }
+
+    [Theory]
+    [InlineData(BlendMode.Gaussian)]
+    [InlineData(BlendMode.Cosine)]
+    [InlineData(BlendMode.Average)]
+    [InlineData(BlendMode.Crop)]
+    public void Overlapping_non_divisible_tiles_give_back_the_argmax_of_the_field(BlendMode mode)
+    {
+        var g = new StitchGeometry(1000, 700, 256, 64, 4);
+        Assert.Equal((5, 4), (g.Cols, g.Rows)); // 1000 = 4·192 + 232: the last column sticks out of the image
+
+        var (sink, counts, _) = Stitch(Field, g, mode);
+
+        Assert.All(sink.Writes, n => Assert.Equal(1, n));
+        Assert.Equal(Truth, sink.Labels);
+        for (int k = 0; k < 4; k++)
+            Assert.Equal(Truth.LongCount(l => l == k), counts.Counts[k]);
+        Assert.Equal(1000L * 700, counts.Total);
+    }
+
+    [Theory]
+    [InlineData(1000, 700, 256, 0)]    // no overlap
+    [InlineData(1000, 700, 256, 128)]  // overlap = half the tile
+    [InlineData(200, 150, 256, 64)]    // image smaller than one tile
+    [InlineData(257, 449, 256, 64)]    // one pixel past a tile; a row that ends just past the stride
+    public void Other_grids_reconstruct_too(int w, int h, int tile, int overlap)
+    {
+        var field = new ProbabilityField(w, h, 3);
+        var g = new StitchGeometry(w, h, tile, overlap, 3);
+        var (sink, _, _) = Stitch(field, g, BlendMode.Gaussian);
+        Assert.All(sink.Writes, n => Assert.Equal(1, n));
+        Assert.Equal(field.Argmax(), sink.Labels);
+    }
+
+    [Fact]
+    public void Open_state_is_a_bottom_strip_and_a_right_strip_only()
+    {
+        var g = new StitchGeometry(1000, 700, 256, 64, 4);
+        var acc = new BandAccumulator(g, new ImageSink(1000, 700));
+        Assert.Equal(4L * 64 * 1000 + 4L * 256 * 64, acc.CarryFloats);
+        // Everything else is one tile row of scores and one block of labels: far below the probability map.
+        Assert.True(acc.BufferBytes < 4L * 4 * (64 * 1000 + 256 * 64 + 256) + 256 * 256 + 4096, $"{acc.BufferBytes} bytes");
+    }
+
+    [Fact]
+    public void Skipped_tiles_leave_background_where_no_tile_ran()
+    {
+        // Everything is class 2, except what only skipped tiles cover.
+        var field = new ProbabilityField(1000, 700, 3);
+        var g = new StitchGeometry(1000, 700, 256, 64, 3);
+        var sink = new ImageSink(1000, 700);
+        var acc = new BandAccumulator(g, sink);
+        var tile = new float[3 * 256 * 256];
+        tile.AsSpan(2 * 256 * 256).Fill(1f);
+        for (int r = 0; r < g.Rows; r++)
+            for (int c = 0; c < g.Cols; c++)
+                if (r == 1 && c == 2) acc.Skip(r, c); else acc.Aggregate(r, c, tile);
+        var counts = acc.Complete();
+
+        // Tile (1, 2) covers x in [384, 640), y in [192, 448); its neighbours cover its first and last 64 px.
+        for (int y = 0; y < 700; y++)
+            for (int x = 0; x < 1000; x++)
+            {
+                bool onlySkipped = x >= 384 + 64 && x < 640 - 64 && y >= 192 + 64 && y < 448 - 64;
+                Assert.Equal(onlySkipped ? 0 : 2, sink.Labels[y * 1000 + x]);
+            }
+        Assert.Equal(128L * 128, counts.Counts[0]);
+        Assert.Equal(0L, counts.Counts[1]);
+        _ = field;
+    }
+
+    [Fact]
+    public void All_skipped_is_all_background()
+    {
+        var g = new StitchGeometry(600, 500, 256, 64, 8);
+        var sink = new ImageSink(600, 500);
+        var acc = new BandAccumulator(g, sink);
+        for (int r = 0; r < g.Rows; r++)
+            for (int c = 0; c < g.Cols; c++) acc.Skip(r, c);
+        Assert.Equal(600L * 500, acc.Complete().Counts[0]);
+        Assert.All(sink.Writes, n => Assert.Equal(1, n));
+        Assert.All(sink.Labels, l => Assert.Equal(0, l));
+    }
+
+    [Fact]
+    public void Out_of_order_double_and_late_calls_throw()
+    {
+        var g = new StitchGeometry(400, 300, 256, 64, 2);
+        var tile = new float[2 * 256 * 256];
+        var acc = new BandAccumulator(g, new ImageSink(400, 300));
+
+        Assert.Contains("expected tile (0, 0), got (0, 1)", Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 1, tile)).Message);
+        acc.Aggregate(0, 0, tile);
+        Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 0, tile)); // twice
+        Assert.Throws<InvalidOperationException>(() => acc.Skip(1, 0));           // skipping ahead
+        Assert.Throws<ArgumentException>(() => acc.Aggregate(0, 1, new float[10]));
+        Assert.Contains("(0, 1) of 2×2 has not been", Assert.Throws<InvalidOperationException>(() => acc.Complete()).Message);
+        acc.Skip(0, 1);
+        acc.Aggregate(1, 0, tile);
+        acc.Skip(1, 1);
+        Assert.Null(acc.Next);
+        Assert.Contains("past the end", Assert.Throws<InvalidOperationException>(() => acc.Skip(2, 0)).Message);
+        acc.Complete();
+        Assert.Throws<InvalidOperationException>(() => acc.Complete());
+        Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 0, tile));
+    }
+
+    [Theory]
+    [InlineData(512, 64)]
+    [InlineData(129, 64)] // overlap must be at most half the tile
+    public void Bad_geometry_is_refused(int tile, int overlap)
+    {
+        if (2 * overlap > tile) Assert.Throws<ArgumentOutOfRangeException>(() => new StitchGeometry(100, 100, tile, overlap, 8));
+        else Assert.Equal(1, new StitchGeometry(100, 100, tile, overlap, 8).TileCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StitchGeometry(100, 100, 256, 64, 257));
+    }
+
+    [Fact]
+    public void Throughput_keeps_up_with_the_model()
+    {
+        // 8 classes, 1024 tiles with 64 overlap, 4×3 tiles: the stitcher must not be the bottleneck (~6 MP/s model).
+        var g = new StitchGeometry(3900, 2900, 1024, 64, 8);
+        var tile = new float[8 * 1024 * 1024];
+        var rng = new Random(3);
+        for (int i = 0; i < tile.Length; i++) tile[i] = (float)rng.NextDouble();
+        var acc = new BandAccumulator(g, new NullSink());
+        acc.Aggregate(0, 0, tile); // warm-up (JIT)
+        var sw = Stopwatch.StartNew();
+        for (int r = 0; r < g.Rows; r++)
+            for (int c = 0; c < g.Cols; c++)
+                if (r > 0 || c > 0) acc.Aggregate(r, c, tile);
+        sw.Stop();
+        double mps = (g.TileCount - 1) * 1024.0 * 1024 / sw.Elapsed.TotalSeconds / 1e6;
+        output.WriteLine($"accumulator: {mps:0.0} MP/s of model output (8 classes, gaussian)");
+        Assert.True(mps > 6, $"{mps:0.0} MP/s");
+    }
+
+    private sealed class NullSink : ILabelSink
+    {
+        public void Write(int x, int y, int width, int height, ReadOnlySpan<byte> labels) { }
+    }
+}

@@ -1,0 +1,186 @@
+using System.Buffers;
+using NetVips;
+using WsiSegment.Tiling.Resolution;
+using WsiSegment.Tiling.Slides;
+
+namespace WsiSegment.Tiling.Grid;
+
+/// <summary>Memory bound of a <see cref="BandReader"/>.</summary>
+public sealed record BandReaderOptions
+{
+    /// <summary>
+    /// Largest region (bytes of RGB) computed in one libvips call. A band wider than this is read in column chunks,
+    /// so memory depends on neither the slide's width nor its height. Default 48 MiB (≈ 15 tiles of 1024).
+    /// </summary>
+    public long MaxChunkBytes { get; init; } = 48L << 20;
+}
+
+/// <summary>
+/// Streams the patches of a <see cref="PatchGrid"/> from an <see cref="AnalysisImage"/> one row band at a time
+/// (a band is one patch row: Tile analysis rows starting at row·stride, overlap included). Pixels beyond the
+/// image's right/bottom border are mirror padding (libvips <c>embed</c> with <c>Extend.Mirror</c>: reflection that
+/// repeats the edge pixel, … c b a | a b c …, periodic for images smaller than a tile). Only regions holding
+/// patches that run are decoded; skipped patches are handed out without pixels, in their raster place.
+/// Decoding is fail-on-error: a corrupt tile throws <see cref="CorruptSlideException"/> naming the slide.
+/// <para>
+/// Typical use: <c>Task.Run</c> a loop over <see cref="ReadPatches"/> that writes into a bounded channel; the
+/// consumer disposes each patch when done with its pixels.
+/// </para>
+/// </summary>
+public sealed class BandReader : IDisposable
+{
+    private readonly AnalysisImage _image;
+    private readonly Image _padded;
+    private readonly int _chunkCols;
+    private bool _disposed;
+
+    public BandReader(AnalysisImage image, PatchGrid grid, PatchSelection? selection = null, BandReaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(grid);
+        if (grid.Width != image.Width || grid.Height != image.Height)
+            throw new ArgumentException($"grid is for {grid.Width}x{grid.Height} but the analysis image is {image.Width}x{image.Height}", nameof(grid));
+        if (selection is not null && !ReferenceEquals(selection.Grid, grid))
+            throw new ArgumentException("selection belongs to another grid", nameof(selection));
+        options ??= new BandReaderOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxChunkBytes, 1);
+        _image = image;
+        Grid = grid;
+        Selection = selection ?? PatchSelection.All(grid);
+        long maxWidth = options.MaxChunkBytes / ((long)grid.Tile * 3); // Widest chunk (pixels) within the bound.
+        _chunkCols = (int)Math.Clamp(maxWidth <= grid.Tile ? 1 : 1 + (maxWidth - grid.Tile) / grid.Stride, 1, grid.Cols);
+        try
+        {
+            _padded = image.Image.Embed(0, 0, grid.PaddedWidth, grid.PaddedHeight, extend: Enums.Extend.Mirror);
+        }
+        catch (VipsException e)
+        {
+            throw new CorruptSlideException(image.Slide.Path, "cannot pad the analysis image: " + VipsSetup.Clean(e.Message), e);
+        }
+    }
+
+    public PatchGrid Grid { get; }
+    public PatchSelection Selection { get; }
+    public int BandCount => Grid.Rows;
+
+    /// <summary>Patches per libvips read (a band is read in chunks of this many columns).</summary>
+    public int ChunkColumns => _chunkCols;
+
+    /// <summary>
+    /// Every patch in raster order (skipped ones without pixels). Reports progress after each band; checks the token
+    /// before each read. Patches already handed out belong to the caller; ones cut but not yet handed out are
+    /// returned to the pool if enumeration stops early.
+    /// </summary>
+    public IEnumerable<Patch> ReadPatches(IProgress<BandProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        int done = 0, skipped = 0;
+        for (int row = 0; row < Grid.Rows; row++)
+        {
+            foreach (var patch in ReadBand(row, cancellationToken))
+            {
+                done++;
+                if (patch.Skipped) skipped++;
+                yield return patch;
+            }
+            progress?.Report(new BandProgress(row + 1, Grid.Rows, done, Grid.Count, skipped));
+        }
+    }
+
+    /// <summary>The patches of one band (patch row), left to right.</summary>
+    public IEnumerable<Patch> ReadBand(int row, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if ((uint)row >= (uint)Grid.Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"grid has {Grid.Rows} bands");
+        return Band(row, cancellationToken);
+    }
+
+    private IEnumerable<Patch> Band(int row, CancellationToken cancellationToken)
+    {
+        int col = 0;
+        while (col < Grid.Cols)
+        {
+            var position = Grid.At(row, col);
+            if (!Selection.IsRun(position.Index))
+            {
+                col++;
+                yield return new Patch(position, Grid.Tile, null);
+                continue;
+            }
+            // A chunk: consecutive running patches, at most _chunkCols of them.
+            int end = col + 1;
+            while (end < Grid.Cols && end - col < _chunkCols && Selection.IsRun(Grid.At(row, end).Index)) end++;
+            cancellationToken.ThrowIfCancellationRequested();
+            var patches = ReadChunk(row, col, end);
+            int handed = 0;
+            try
+            {
+                for (; handed < patches.Length; handed++)
+                    yield return patches[handed];
+            }
+            finally
+            {
+                // patches[0..handed] reached the caller (the current one included); the rest go back to the pool.
+                for (int i = handed + 1; i < patches.Length; i++) patches[i].Dispose();
+            }
+            col = end;
+        }
+    }
+
+    /// <summary>Decodes the region under patches [c0, c1) of a band and cuts it into pooled patch buffers.</summary>
+    private Patch[] ReadChunk(int row, int c0, int c1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int tile = Grid.Tile, stride = Grid.Stride;
+        int x0 = c0 * stride, y0 = row * stride;
+        int width = (c1 - c0 - 1) * stride + tile;
+        var patches = new Patch[c1 - c0];
+        int made = 0;
+        IntPtr mem = IntPtr.Zero;
+        try
+        {
+            ulong size;
+            try
+            {
+                using var crop = _padded.Crop(x0, y0, width, tile);
+                mem = crop.WriteToMemory(out size);
+            }
+            catch (VipsException e)
+            {
+                throw new CorruptSlideException(_image.Slide.Path,
+                    $"pixel data cannot be decoded (band {row}, analysis region {x0},{y0} {width}x{tile}, level {_image.Plan.Level}): {VipsSetup.Clean(e.Message)}", e);
+            }
+            long need = (long)width * tile * 3;
+            if ((long)size != need)
+                throw new CorruptSlideException(_image.Slide.Path, $"decoder returned {size} bytes for band {row}, expected {need}");
+            int patchBytes = tile * tile * 3, rowBytes = tile * 3, srcStride = width * 3;
+            for (; made < patches.Length; made++)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(patchBytes);
+                patches[made] = new Patch(Grid.At(row, c0 + made), tile, buffer);
+                unsafe
+                {
+                    byte* src = (byte*)mem + (long)made * stride * 3;
+                    for (int y = 0; y < tile; y++)
+                        new ReadOnlySpan<byte>(src + (long)y * srcStride, rowBytes).CopyTo(buffer.AsSpan(y * rowBytes, rowBytes));
+                }
+            }
+            return patches;
+        }
+        catch
+        {
+            for (int i = 0; i < made; i++) patches[i].Dispose();
+            throw;
+        }
+        finally
+        {
+            if (mem != IntPtr.Zero) NetVips.NetVips.Free(mem);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _padded.Dispose();
+    }
+}
