@@ -94,4 +94,32 @@ public class GeoJsonWriterTests(ITestOutputHelper output)
         }
         Assert.True(sw.Elapsed.TotalSeconds < 10, $"{sw.Elapsed.TotalSeconds:0.0}s");
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Traced_outlines_of_noise_are_valid_and_cover_exactly_the_pixels(int seed)
+    {
+        // Random labels: every corner-touching, hole-in-hole and border case a tracer can meet.
+        var rng = new Random(seed);
+        var labels = new byte[64 * 48];
+        for (int i = 0; i < labels.Length; i++) labels[i] = (byte)rng.Next(0, 4);
+        var image = ReducedLabels.Full(64, 48, labels);
+        var regions = GeoJsonWriter.Polygonise(image, TestLabels.Classes, tolerance: 0);
+        Assert.Equal([1, 2, 3], regions.Select(r => r.Label));
+        foreach (var r in regions)
+        {
+            Assert.True(r.Geometry.IsValid);
+            Assert.Equal(labels.Count(l => l == r.Label), r.Geometry.Area, 6);
+            // Every pixel centre of the class is inside, every other one outside.
+            var locator = new NetTopologySuite.Algorithm.Locate.IndexedPointInAreaLocator(r.Geometry);
+            for (int y = 0; y < 48; y++)
+                for (int x = 0; x < 64; x++)
+                {
+                    var inside = locator.Locate(new NetTopologySuite.Geometries.Coordinate(x + 0.5, y + 0.5)) == NetTopologySuite.Geometries.Location.Interior;
+                    Assert.Equal(labels[y * 64 + x] == r.Label, inside);
+                }
+        }
+    }
 }

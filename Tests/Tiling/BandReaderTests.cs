@@ -189,3 +189,54 @@ internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
 }
+
+public class BandReaderChannelTests
+{
+    [Fact]
+    public async Task Patches_flow_through_a_bounded_channel_in_raster_order()
+    {
+        using var dir = new TempDir("chan");
+        string path = dir.File("n.tif");
+        using (var img = TilingImages.FromBytes(TilingImages.NoiseBytes(900, 700, 5), 900, 700))
+            TilingImages.SavePyramid(img, path, 0.5);
+        using var slide = SlideSource.Open(path);
+        var plan = ResolutionPlanner.Plan(slide, new ResolutionOptions { TargetMpp = 0.5 });
+        using var analysis = AnalysisImage.Open(slide, plan);
+        var grid = new PatchGrid(plan.Width, plan.Height, new PatchGridOptions { Tile = 256, Overlap = 64 });
+        using var reader = new BandReader(analysis, grid);
+        var channel = System.Threading.Channels.Channel.CreateBounded<Patch>(new System.Threading.Channels.BoundedChannelOptions(2)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var pump = reader.WriteToAsync(channel.Writer);
+        var indices = new List<int>();
+        await foreach (var patch in channel.Reader.ReadAllAsync())
+            using (patch)
+            {
+                Assert.Equal(256 * 256 * 3, patch.Rgb.Length);
+                indices.Add(patch.Position.Index);
+            }
+        await pump;
+        Assert.Equal(Enumerable.Range(0, grid.Count), indices);
+    }
+
+    [SharedFact]
+    public async Task A_corrupt_slide_fails_the_consumer_with_the_slide_error()
+    {
+        string path = Repo.SharedFile("slides", "unreadable.svs");
+        using var slide = SlideSource.Open(path);
+        var plan = ResolutionPlanner.Plan(slide, new ResolutionOptions { TargetMpp = 0.5 });
+        using var analysis = AnalysisImage.Open(slide, plan);
+        using var reader = new BandReader(analysis, new PatchGrid(plan.Width, plan.Height, new PatchGridOptions { Tile = 64, Overlap = 8 }));
+        var channel = System.Threading.Channels.Channel.CreateBounded<Patch>(4);
+        var pump = reader.WriteToAsync(channel.Writer);
+        var e = await Assert.ThrowsAsync<CorruptSlideException>(async () =>
+        {
+            await foreach (var patch in channel.Reader.ReadAllAsync()) patch.Dispose();
+        });
+        Assert.StartsWith(path + ": ", e.Message);
+        await Assert.ThrowsAsync<CorruptSlideException>(() => pump);
+    }
+}

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.Channels;
 using NetVips;
 using WsiSegment.Tiling.Resolution;
 using WsiSegment.Tiling.Slides;
@@ -84,6 +85,41 @@ public sealed class BandReader : IDisposable
             }
             progress?.Report(new BandProgress(row + 1, Grid.Rows, done, Grid.Count, skipped));
         }
+    }
+
+    /// <summary>
+    /// Runs <see cref="ReadPatches"/> on a thread-pool task and writes every patch into <paramref name="writer"/>
+    /// (bounded channels make the reader wait for the consumer). Completes the writer when done, or with the exception
+    /// (a <see cref="SlideException"/>, or cancellation) so that the consumer's ReadAllAsync rethrows it. A patch that
+    /// cannot be written (cancelled) is disposed here; the consumer disposes the ones it reads.
+    /// </summary>
+    public Task WriteToAsync(ChannelWriter<Patch> writer, IProgress<BandProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        return Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var patch in ReadPatches(progress, cancellationToken))
+                {
+                    try
+                    {
+                        await writer.WriteAsync(patch, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        patch.Dispose();
+                        throw;
+                    }
+                }
+                writer.TryComplete();
+            }
+            catch (Exception e)
+            {
+                writer.TryComplete(e);
+                throw;
+            }
+        }, CancellationToken.None);
     }
 
     /// <summary>The patches of one band (patch row), left to right.</summary>

@@ -21,6 +21,16 @@ public sealed class Patch : IDisposable
         _length = buffer is null ? 0 : tile * tile * 3;
     }
 
+    /// <summary>A patch with a freshly rented (not cleared) buffer to fill through <see cref="Rgb"/>: for synthetic sources and tests.</summary>
+    public static Patch Rent(PatchPosition position, int tile)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tile, 1);
+        return new Patch(position, tile, ArrayPool<byte>.Shared.Rent(tile * tile * 3));
+    }
+
+    /// <summary>A skipped patch (no pixels): labelled background downstream.</summary>
+    public static Patch CreateSkipped(PatchPosition position, int tile) => new(position, tile, null);
+
     public PatchPosition Position { get; }
     public int Tile { get; }
 

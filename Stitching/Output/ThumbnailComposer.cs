@@ -1,0 +1,61 @@
+using NetVips;
+
+namespace WsiSegment.Stitching.Output;
+
+/// <summary>X.thumb.png: the slide thumbnail and the coloured mask side by side, so a person looks before reading.</summary>
+public static class ThumbnailComposer
+{
+    /// <summary>
+    /// Writes <paramref name="path"/> (PNG, about <paramref name="totalWidth"/> px wide): the slide thumbnail on the left,
+    /// the labels in class colours on the right, both scaled to the same panel size (labels with nearest neighbour).
+    /// </summary>
+    /// <param name="slideThumbnail">An RGB(A) thumbnail of the whole slide (not disposed here).</param>
+    public static void Write(string path, Image slideThumbnail, ReducedLabels labels, LabelClasses classes, int totalWidth = 1024, int gap = 8)
+    {
+        ArgumentNullException.ThrowIfNull(slideThumbnail);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(classes);
+        if (totalWidth < 2 * 8 + gap) throw new ArgumentOutOfRangeException(nameof(totalWidth), totalWidth, "too narrow for two panels");
+        VipsCheck.Ensure();
+        int panel = (totalWidth - gap) / 2;
+        // Both panels show the same field: size them from the label image's aspect (the analysis image).
+        double aspect = labels.SourceHeight / (double)labels.SourceWidth;
+        int panelHeight = Math.Max(1, (int)Math.Round(panel * aspect));
+        try
+        {
+            using var slide = Rgb(slideThumbnail);
+            using var left = slide.Resize(panel / (double)slide.Width, vscale: panelHeight / (double)slide.Height);
+            using var mask = Image.NewFromMemory(labels.Colourise(classes), labels.Width, labels.Height, 3, Enums.BandFormat.Uchar);
+            // Nearest neighbour: scaling must not blend class colours into colours no class has.
+            using var right = mask.Resize(panel / (double)labels.Width, kernel: Enums.Kernel.Nearest, vscale: panelHeight / (double)labels.Height);
+            using var joined = left.Join(right, Enums.Direction.Horizontal, expand: true, shim: gap, background: [255, 255, 255]);
+            AtomicFile.Write(path, temp => joined.Pngsave(temp));
+        }
+        catch (VipsException e)
+        {
+            throw new IOException($"cannot write {path}: {VipsCheck.Clean(e.Message)}", e);
+        }
+    }
+
+    /// <summary>Three-band uchar sRGB: alpha flattened onto white, grey expanded.</summary>
+    private static Image Rgb(Image image)
+    {
+        Image current = image.Copy();
+        if (current.HasAlpha() || current.Bands is 2 or 4) // grey+alpha, RGBA
+        {
+            var flat = current.Flatten(background: [255, 255, 255]);
+            current.Dispose();
+            current = flat;
+        }
+        if (current.Bands != 3)
+        {
+            // Grey → three equal bands; anything else: its first three bands.
+            var three = current.Bands == 1 ? current.Bandjoin(current, current) : current.ExtractBand(0, n: 3);
+            current.Dispose();
+            current = three;
+        }
+        var rgb = current.Cast(Enums.BandFormat.Uchar).Copy(interpretation: Enums.Interpretation.Srgb);
+        current.Dispose();
+        return rgb;
+    }
+}
