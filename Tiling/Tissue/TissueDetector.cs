@@ -17,7 +17,7 @@ namespace WsiSegment.Tiling.Tissue;
 /// Under brightfield rules a fluorescence slide would be "dark enough" everywhere, i.e. all tissue; Auto detects the
 /// dark background from the median brightness.</item>
 /// </list>
-/// Then closing and opening with a disk, removal of objects under MinObjectAreaUm2 and filling of holes under MaxHoleAreaUm2.
+/// Then closing (a wider disk on dark backgrounds) and opening with a disk, removal of objects under MinObjectAreaUm2 and filling of holes under MaxHoleAreaUm2.
 /// </summary>
 public static class TissueDetector
 {
@@ -59,13 +59,11 @@ public static class TissueDetector
         var mask = background == TissueBackground.Dark ? ThresholdDark(rgb, options, out var t) : ThresholdBright(rgb, options, out t);
 
         double slideArea = (double)l0.Width * l0.Height * mpp0 * mpp0;
-        int radius = (int)Math.Round(options.CleanupRadiusUm / maskMpp);
-        radius = Math.Min(radius, Math.Min(width, height) / 16); // A disk wider than the image would erase it.
-        if (radius > 0)
-        {
-            mask = BinaryMorphology.Close(mask, width, height, radius);
-            mask = BinaryMorphology.Open(mask, width, height, radius);
-        }
+        int limit = Math.Min(width, height) / 16; // A disk wider than the image would erase it.
+        int radius = Math.Min(limit, (int)Math.Round(options.CleanupRadiusUm / maskMpp));
+        int closeRadius = background == TissueBackground.Dark ? Math.Min(limit, (int)Math.Round(options.DarkCleanupRadiusUm / maskMpp)) : radius;
+        if (closeRadius > 0) mask = BinaryMorphology.Close(mask, width, height, closeRadius);
+        if (radius > 0) mask = BinaryMorphology.Open(mask, width, height, radius);
         double minArea = Math.Min(options.MinObjectAreaUm2, 0.01 * slideArea);
         BinaryMorphology.RemoveSmallObjects(mask, width, height, (long)Math.Ceiling(minArea / (maskMpp * maskMpp)));
         BinaryMorphology.FillSmallHoles(mask, width, height, (long)Math.Floor(options.MaxHoleAreaUm2 / (maskMpp * maskMpp)));

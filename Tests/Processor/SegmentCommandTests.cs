@@ -1,0 +1,131 @@
+using System.Text.Json;
+using System.Xml.Linq;
+using NetVips;
+using WsiSegment.Tests.Support;
+
+namespace WsiSegment.Tests.Processor;
+
+public class SegmentCommandTests
+{
+    [SharedFact]
+    public void Segments_a_real_svs_into_masks_that_third_party_readers_open()
+    {
+        using var dir = new TempDir("seg");
+        string slide = Path.Combine(Repo.SharedSlides, "CMU-1-Small-Region.svs");
+        var r = Tool.WsiSegment("segment", slide, "-o", dir.Path, "--model", TestModels.RandomEspNet(), "--tile", "256", "--overlap", "64");
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+
+        string stem = dir.File("CMU-1-Small-Region");
+        foreach (var suffix in new[] { ".mask.tif", ".mask.ome.tif", ".overlay.tif", ".geojson", ".thumb.png", ".tissue.png", ".json" })
+            Assert.True(File.Exists(stem + suffix), "missing " + suffix);
+        Assert.Empty(Directory.GetDirectories(dir.Path));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.part*"));
+
+        // Report: the analysis at 2 µm/px of a 0.499 µm/px slide (2220x2967 → ~554x741).
+        using var report = JsonDocument.Parse(File.ReadAllText(stem + ".json"));
+        var analysis = report.RootElement.GetProperty("analysis");
+        int w = analysis.GetProperty("width").GetInt32(), h = analysis.GetProperty("height").GetInt32();
+        Assert.InRange(w, 550, 560);
+        Assert.InRange(h, 737, 746);
+        Assert.Equal(64, report.RootElement.GetProperty("slide").GetProperty("sha256").GetString()!.Length);
+        long pixels = report.RootElement.GetProperty("classes").EnumerateArray().Sum(c => c.GetProperty("pixels").GetInt64());
+        Assert.Equal((long)w * h, pixels);
+
+        // OpenSlide opens the mask with every level; its resolution tags give the MPP back.
+        var props = OpenSlideProperties.Read(stem + ".mask.tif");
+        Assert.Equal("generic-tiff", props["openslide.vendor"]);
+        Assert.Equal(w, (int)props.Number("openslide.level[0].width")!);
+        Assert.Equal("centimeter", props["tiff.ResolutionUnit"]);
+        Assert.Equal(2.0, 10_000.0 / props.Number("tiff.XResolution")!.Value, 3);
+
+        // tiffinfo: tiled, deflate, no JPEG.
+        var info = Tool.Run(Tool.Require("tiffinfo", "libtiff-tools"), [stem + ".mask.tif"]);
+        Assert.Contains("Tile Width: 512", info.Stdout);
+        Assert.Contains("Deflate", info.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("JPEG", info.Stdout);
+
+        // libvips reads the same labels back from the plain and the OME mask; all labels are valid classes.
+        using var mask = Image.NewFromFile(stem + ".mask.tif");
+        using var ome = Image.NewFromFile(stem + ".mask.ome.tif");
+        Assert.Equal(0.0, (mask - ome).Abs().Max());
+        Assert.True(mask.Max() < 8);
+        var xml = XDocument.Parse((string)ome.Get("image-description"));
+        var pixelsEl = xml.Descendants().First(e => e.Name.LocalName == "Pixels");
+        Assert.Equal(2.0, double.Parse(pixelsEl.Attribute("PhysicalSizeX")!.Value, System.Globalization.CultureInfo.InvariantCulture), 3);
+
+        using var geo = JsonDocument.Parse(File.ReadAllText(stem + ".geojson"));
+        Assert.Equal("FeatureCollection", geo.RootElement.GetProperty("type").GetString());
+    }
+
+    public static TheoryData<string> ValidSlides => new() { "small.svs", "boxes.tiff", "test3-DAPI-2-_387_.ndpi" };
+
+    [SharedTheory]
+    [MemberData(nameof(ValidSlides))]
+    public void Runs_on_every_valid_shared_slide_including_one_smaller_than_a_patch(string name)
+    {
+        using var dir = new TempDir("seg");
+        string slide = Path.Combine(Repo.SharedSlides, name);
+        // boxes.tiff records no MPP: it needs --assume-mpp (or --level).
+        string[] extra = name == "boxes.tiff" ? ["--assume-mpp", "2.0"] : [];
+        var r = Tool.WsiSegment(["segment", slide, "-o", dir.Path, "--model", TestModels.RandomEspNet(), "--tile", "256", "--overlap", "64", .. extra]);
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+        string stem = Path.Combine(dir.Path, Path.GetFileNameWithoutExtension(name));
+        Assert.True(File.Exists(stem + ".json"));
+        using var mask = Image.NewFromFile(stem + ".mask.tif");
+        Assert.True(mask.Width >= 1 && mask.Height >= 1);
+    }
+
+    [SharedFact]
+    public void Slide_without_mpp_fails_clearly_unless_told()
+    {
+        using var dir = new TempDir("seg");
+        var r = Tool.WsiSegment("segment", Path.Combine(Repo.SharedSlides, "boxes.tiff"), "-o", dir.Path, "--model", TestModels.RandomEspNet());
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("boxes.tiff", r.Stderr);
+        Assert.Contains("--assume-mpp", r.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+
+    [SharedFact]
+    public void Bad_slides_fail_with_one_line_each_and_leave_nothing_while_good_ones_still_run()
+    {
+        using var dir = new TempDir("seg");
+        string truncated = dir.File("truncated.svs");
+        var whole = File.ReadAllBytes(Path.Combine(Repo.SharedSlides, "CMU-1-Small-Region.svs"));
+        File.WriteAllBytes(truncated, whole[..(whole.Length / 2)]);
+        string outDir = Path.Combine(dir.Path, "out");
+        var r = Tool.WsiSegment("segment",
+            Path.Combine(Repo.SharedSlides, "unreadable.svs"), Path.Combine(Repo.SharedSlides, "broken.svs"), truncated,
+            Path.Combine(Repo.SharedSlides, "small.svs"),
+            "-o", outDir, "--model", TestModels.RandomEspNet(), "--tile", "256", "--overlap", "64");
+        Assert.Equal(1, r.ExitCode);
+        var errors = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error: ")).ToList();
+        Assert.Equal(3, errors.Count);
+        Assert.Contains(errors, e => e.Contains("unreadable.svs"));
+        Assert.Contains(errors, e => e.Contains("broken.svs"));
+        Assert.Contains(errors, e => e.Contains("truncated.svs"));
+        Assert.DoesNotContain("   at ", r.Stderr);
+        // Only the good slide's outputs exist; nothing half-written, no staging folders.
+        Assert.All(Directory.GetFiles(outDir), f => Assert.StartsWith("small.", Path.GetFileName(f)));
+        Assert.Empty(Directory.GetDirectories(outDir));
+    }
+
+    [SharedFact]
+    public void Missing_model_and_unwritable_output_are_one_line_errors()
+    {
+        using var dir = new TempDir("seg");
+        string slide = Path.Combine(Repo.SharedSlides, "small.svs");
+        var missing = Tool.WsiSegment("segment", slide, "-o", dir.Path, "--model", dir.File("nope.safetensors"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("nope.safetensors", missing.Stderr);
+        Assert.DoesNotContain("   at ", missing.Stderr);
+
+        string file = dir.File("a-file");
+        File.WriteAllText(file, "x");
+        var unwritable = Tool.WsiSegment("segment", slide, "-o", Path.Combine(file, "sub"), "--model", TestModels.RandomEspNet());
+        Assert.Equal(1, unwritable.ExitCode);
+        Assert.Contains("a-file", unwritable.Stderr);
+        Assert.Single(unwritable.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: "));
+        Assert.DoesNotContain("   at ", unwritable.Stderr);
+    }
+}
