@@ -41,12 +41,15 @@ public sealed class InProcessWatch : IAsyncDisposable
         _host.Dispose();
     }
 
-    public static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
+    public static Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what) => WaitUntil(condition, timeout, () => what);
+
+    /// <summary>Polls until the condition holds; on timeout the message (built then, e.g. with a child's log so far) explains.</summary>
+    public static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, Func<string> what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what);
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting until " + what());
             await Task.Delay(50);
         }
     }
