@@ -5,8 +5,8 @@ namespace WsiSegment.Processor.Watch;
 
 /// <summary>
 /// OUTBOX/summary.csv: one row per slide outcome (slide, status, attempts, seconds of segmentation and of service overhead, reason, area of each class in mm²).
-/// Each row is appended with a single write under an exclusive lock, so rows of several workers never interleave and a
-/// reader never sees half a row; a file whose header does not match (another model's classes) is set aside first.
+/// Each row is appended with a single write under an exclusive lock (a side file), so rows of several workers never
+/// interleave; readers are never locked out; a file whose header does not match (another model's classes) is set aside first.
 /// </summary>
 public sealed class SummaryCsv
 {
@@ -50,22 +50,30 @@ public sealed class SummaryCsv
 
     private void WriteLocked(byte[] line)
     {
+        // The exclusive lock (flock, which FileShare.None takes on Unix) is on a side file, so readers of the CSV itself
+        // are never turned away while a row is being appended.
+        string lockPath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path))!, "." + System.IO.Path.GetFileName(_path) + ".lock");
         for (int attempt = 0; ; attempt++)
         {
+            FileStream gate;
             try
             {
-                // FileShare.None takes an exclusive advisory lock (flock) on Unix: other workers wait their turn.
-                using var s = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                gate = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 400)
+            {
+                Thread.Sleep(25);
+                continue;
+            }
+            using (gate)
+            using (var s = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+            {
                 EnsureHeader(s);
                 s.Seek(0, SeekOrigin.End);
                 s.Write(line);
                 s.Flush(flushToDisk: true);
-                return;
             }
-            catch (IOException) when (attempt < 200)
-            {
-                Thread.Sleep(25);
-            }
+            return;
         }
     }
 

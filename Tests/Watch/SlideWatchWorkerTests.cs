@@ -15,7 +15,8 @@ public class SlideWatchWorkerTests
     {
         using var fx = new WatchFixture();
         var job = new ReadingJob(TimeSpan.FromMilliseconds(100));
-        await using var watch = await InProcessWatch.StartAsync(InProcessWatch.Settings(fx), job);
+        // Stable time well above the writer's pauses, so a busy machine cannot make the growing file look finished.
+        await using var watch = await InProcessWatch.StartAsync(InProcessWatch.Settings(fx, ("StableSeconds", "1.5")), job);
 
         TestSlides.WriteTiledTiff(fx.Inbox("good1.tif"), seed: 1);
         TestSlides.WriteTiledTiff(fx.Inbox("good2.tif"), seed: 2);
@@ -24,16 +25,21 @@ public class SlideWatchWorkerTests
         File.WriteAllText(fx.Inbox("notes.svs"), "not a slide\n");
         TestSlides.WriteTiledTiff(fx.Root + "/growing-src.tif", seed: 3);
         var whole = File.ReadAllBytes(fx.Root + "/growing-src.tif");
-        var grower = Task.Run(async () =>
+        var growing = new TaskCompletionSource();
+        new Thread(() =>
         {
-            await using var f = new FileStream(fx.Inbox("growing.tif"), FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite);
-            for (int off = 0; off < whole.Length; off += whole.Length / 6 + 1)
+            using (var f = new FileStream(fx.Inbox("growing.tif"), FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite))
             {
-                f.Write(whole, off, Math.Min(whole.Length / 6 + 1, whole.Length - off));
-                f.Flush();
-                await Task.Delay(150);
+                for (int off = 0; off < whole.Length; off += whole.Length / 6 + 1)
+                {
+                    f.Write(whole, off, Math.Min(whole.Length / 6 + 1, whole.Length - off));
+                    f.Flush();
+                    Thread.Sleep(150);
+                }
             }
-        });
+            growing.SetResult();
+        }).Start();
+        var grower = growing.Task;
 
         await InProcessWatch.WaitUntil(() => Directory.GetFiles(fx.Folders.Done).Length == 3 && Directory.GetFiles(fx.Folders.Failed, "*.error.json").Length == 3,
             TimeSpan.FromSeconds(60), "3 done and 3 failed");

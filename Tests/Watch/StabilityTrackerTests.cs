@@ -9,7 +9,7 @@ public class StabilityTrackerTests
     public async Task A_file_growing_in_chunks_is_taken_only_once_it_stopped_changing()
     {
         using var dir = new TempDir("stable");
-        var stable = TimeSpan.FromMilliseconds(600);
+        var stable = TimeSpan.FromSeconds(2);
         var tracker = new StabilityTracker(stable);
         TestSlides.WriteTiledTiff(dir.File("src.tif"));
         byte[] whole = File.ReadAllBytes(dir.File("src.tif"));
@@ -17,18 +17,23 @@ public class StabilityTrackerTests
 
         string path = dir.File("slide.tif");
         DateTime lastWrite = DateTime.MinValue;
-        var writer = Task.Run(async () =>
+        // A dedicated thread, not the pool: its pauses must stay well below the stable time even on a busy machine.
+        var done = new TaskCompletionSource();
+        var thread = new Thread(() =>
         {
-            await using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite);
-            int chunk = whole.Length / 8 + 1;
+            using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite);
+            int chunk = whole.Length / 10 + 1;
             for (int off = 0; off < whole.Length; off += chunk)
             {
                 f.Write(whole, off, Math.Min(chunk, whole.Length - off));
                 f.Flush();
                 lastWrite = DateTime.UtcNow;
-                await Task.Delay(200); // pauses shorter than the stable time
+                Thread.Sleep(150);
             }
+            done.SetResult();
         });
+        thread.Start();
+        var writer = done.Task;
 
         await Task.Delay(50);
         DateTime? takenAt = null;

@@ -11,10 +11,11 @@ namespace WsiSegment.Tests.Watch;
 [Collection("watch-host")]
 public class WatchCommandTests
 {
-    private static readonly string[] Fast = ["--stable-seconds", "0.5", "--rescan-seconds", "0.5", "--device", "cpu", "--threads", "1", "--tile", "256", "--overlap", "32", "--no-geojson"];
+    private static readonly string[] Fast = ["--rescan-seconds", "0.5", "--device", "cpu", "--threads", "1", "--tile", "256", "--overlap", "32", "--no-geojson"];
 
     private static string[] Args(WatchFixture fx, params string[] extra) =>
-        ["--inbox", fx.Folders.Inbox, "--outbox", fx.Folders.Outbox, "--model", TestModels.RandomEspNet(), .. Fast, .. extra];
+        ["--inbox", fx.Folders.Inbox, "--outbox", fx.Folders.Outbox, "--model", TestModels.RandomEspNet(), .. Fast,
+         .. extra.Contains("--stable-seconds") ? [] : new[] { "--stable-seconds", "0.5" }, .. extra];
 
     private static async Task WaitReady(WatchFixture fx, WatchProcess w, string statusFile = "status.json")
     {
@@ -31,7 +32,8 @@ public class WatchCommandTests
     public async Task Good_corrupt_empty_text_and_growing_slides_dropped_together()
     {
         using var fx = new WatchFixture();
-        using var w = WatchProcess.Start(Args(fx));
+        // Stable time well above the writer's pauses, so a busy machine cannot make the growing file look finished.
+        using var w = WatchProcess.Start(Args(fx, "--stable-seconds", "2"));
         await WaitReady(fx, w);
 
         TestSlides.WriteTiledTiff(fx.Inbox("good1.tif"), seed: 1);
@@ -48,7 +50,7 @@ public class WatchCommandTests
             {
                 f.Write(whole, off, Math.Min(chunk, whole.Length - off));
                 f.Flush();
-                await Task.Delay(250);
+                Thread.Sleep(200);
             }
         }
 
