@@ -12,6 +12,7 @@ public static class CommandLineApp
         root.Options.Add(GlobalOptions.Verbose);
         root.Options.Add(GlobalOptions.Quiet);
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(WatchCommand.Create());
         root.Subcommands.Add(SegmentCommand.Create());
         root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
@@ -26,6 +27,10 @@ public static class CommandLineApp
     {
         var root = Build();
         var result = root.Parse(args);
-        return await result.InvokeAsync();
+        // The watch service's host handles SIGTERM/Ctrl+C itself (grace period for the current slide); the parser's
+        // own handler would end the process after its 2 s termination timeout.
+        var config = new InvocationConfiguration();
+        if (result.CommandResult.Command.Name == WatchCommand.Name) config.ProcessTerminationTimeout = null;
+        return await result.InvokeAsync(config);
     }
 }
