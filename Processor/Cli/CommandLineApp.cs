@@ -12,6 +12,7 @@ public static class CommandLineApp
         root.Options.Add(GlobalOptions.Verbose);
         root.Options.Add(GlobalOptions.Quiet);
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(SynthCommand.Create());
         return root;
     }
 

@@ -1,0 +1,84 @@
+using NetVips;
+using WsiSegment.Tiling.Slides;
+
+namespace WsiSegment.Tiling.Phantoms;
+
+/// <summary>The two files of a written phantom.</summary>
+public sealed record PhantomFiles(string Slide, string Labels);
+
+/// <summary>
+/// Writes a phantom as an OpenSlide generic-tiff (tiled 256, JPEG, pyramid in the main IFD chain, resolution tags)
+/// and its ground truth as a label TIFF laid out like our masks (tiled 512, deflate + horizontal predictor,
+/// page pyramid shrunk by mode). Each file is written under a temporary name and renamed when complete.
+/// </summary>
+public static class PhantomWriter
+{
+    public const int JpegQuality = 90;
+
+    /// <param name="progress">Receives (file being written, percent done).</param>
+    public static PhantomFiles Write(PhantomOptions options, string outDir, Action<string, int>? progress = null,
+        CancellationToken ct = default)
+    {
+        options.Validate();
+        VipsSetup.EnsureInitialised();
+        Directory.CreateDirectory(outDir);
+        var files = new PhantomFiles(
+            Path.Combine(outDir, $"phantom-{options.Seed}.tif"),
+            Path.Combine(outDir, $"phantom-{options.Seed}.labels.tif"));
+        using var phantom = PhantomGenerator.Create(options);
+        double pxPerMm = 1000.0 / options.Mpp; // libvips takes pixels per millimetre and converts for resunit cm
+        Save(phantom.Rgb, files.Slide, progress, ct, (img, path) => img.Tiffsave(path,
+            compression: Enums.ForeignTiffCompression.Jpeg, q: JpegQuality,
+            tile: true, tileWidth: 256, tileHeight: 256, pyramid: true,
+            resunit: Enums.ForeignTiffResunit.Cm, xres: pxPerMm, yres: pxPerMm,
+            bigtiff: NeedsBigTiff(options, 3)));
+        Save(phantom.Labels, files.Labels, progress, ct, (img, path) => img.Tiffsave(path,
+            compression: Enums.ForeignTiffCompression.Deflate, predictor: Enums.ForeignTiffPredictor.Horizontal,
+            tile: true, tileWidth: 512, tileHeight: 512, pyramid: true, regionShrink: Enums.RegionShrink.Mode,
+            resunit: Enums.ForeignTiffResunit.Cm, xres: pxPerMm, yres: pxPerMm,
+            bigtiff: NeedsBigTiff(options, 1)));
+        return files;
+    }
+
+    // Classic TIFF offsets are 32-bit; compressed phantoms are far smaller than raw, but be safe past ~2 GB raw.
+    private static bool NeedsBigTiff(PhantomOptions o, int bands) => (long)o.Width * o.Height * bands > 2_000_000_000L;
+
+    private static void Save(Image image, string path, Action<string, int>? progress, CancellationToken ct, Action<Image, string> save)
+    {
+        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.partial");
+        try
+        {
+            // A copy so progress/cancellation hooks attach to this save only.
+            using var copy = image.Copy();
+            var reporter = new Reporter(Path.GetFileName(path), progress);
+            copy.SetProgress(reporter, ct);
+            try
+            {
+                save(copy, temp);
+            }
+            catch (VipsException e)
+            {
+                ct.ThrowIfCancellationRequested();
+                throw new IOException($"{path}: cannot write: {VipsSetup.Clean(e.Message)}", e);
+            }
+            ct.ThrowIfCancellationRequested();
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private sealed class Reporter(string name, Action<string, int>? sink) : IProgress<int>
+    {
+        private int _last = -1;
+
+        public void Report(int value)
+        {
+            if (sink is null || value == _last) return;
+            _last = value;
+            sink(name, value);
+        }
+    }
+}
