@@ -52,7 +52,7 @@ public static class CommandRunner
     /// <summary>One line for the user: our exceptions already name the file; others get their type's gist.</summary>
     public static string Describe(Exception e) => e switch
     {
-        SlideException or UserError => OneLine(e.Message),
+        SlideException or UserError or WsiSegment.Tiling.Labels.LabelFileException => OneLine(e.Message),
         FileNotFoundException f => $"{f.FileName ?? "file"}: not found",
         UnauthorizedAccessException => OneLine(e.Message),
         IOException => OneLine(e.Message),
