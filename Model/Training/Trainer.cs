@@ -150,7 +150,7 @@ public sealed class Trainer
     {
         network.train();
         double lossSum = 0;
-        int patches = 0, batches = (_dataset.Train.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0;
+        int patches = 0, batches = (_dataset.Train.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0, skipped = 0;
         var clock = Stopwatch.StartNew();
         var batchesOfEpoch = loader.Epoch(_dataset.Train, _options.BatchSize, crop, labelStride, train: true, _options.Seed, epoch, ct).ToBlockingEnumerable(ct);
         foreach (var batch in batchesOfEpoch)
@@ -161,17 +161,29 @@ public sealed class Trainer
             optimizer.zero_grad();
             var logits = network.call(input);
             var loss = nn.functional.cross_entropy(logits, target, weight: classWeights, ignore_index: PatchAugmenter.IgnoreLabel);
-            loss.backward();
-            optimizer.step();
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new InvalidOperationException($"{stage} epoch {epoch + 1}: the training loss became {value}; lower --lr");
+            loss.backward();
+            // libtorch 2.10's CPU backward of this network now and then yields non-finite gradients (seen on tiny
+            // patches, even single-threaded); one such step would poison every weight. Skip it, as AMP's scaler does.
+            double norm = nn.utils.clip_grad_norm_(network.parameters(), 1e9);
+            if (!double.IsFinite(norm))
+            {
+                optimizer.zero_grad();
+                if (++skipped > Math.Max(2, batches / 4))
+                    throw new InvalidOperationException($"{stage} epoch {epoch + 1}: {skipped} batches gave non-finite gradients; lower --lr");
+                _log.LogDebug("{Stage} epoch {Epoch}: skipped a step with non-finite gradients", stage, epoch + 1);
+                continue;
+            }
+            optimizer.step();
             lossSum += value * batch.Count;
             patches += batch.Count;
             done++;
             _progress?.Report(new TrainingProgress(stage, epoch + 1, epochs, "train", done, batches, lossSum / patches, patches / clock.Elapsed.TotalSeconds));
         }
         if (patches == 0) throw new InvalidOperationException($"{stage} epoch {epoch + 1}: no training patch could be read");
+        if (skipped > 0) _log.LogWarning("{Stage} epoch {Epoch}: skipped {Skipped} of {Batches} steps with non-finite gradients", stage, epoch + 1, skipped, done);
         return (lossSum / patches, patches);
     }
 
