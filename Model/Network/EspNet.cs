@@ -49,10 +49,18 @@ public sealed class EspNet : nn.Module<Tensor, Tensor>
     private static ConvTranspose2d Up(long classes) =>
         nn.ConvTranspose2d(classes, classes, 2, stride: 2, padding: 0, output_padding: 0, bias: false);
 
+    /// <summary>Logits (NCHW, contiguous). Runs channels-last inside (see <see cref="ChannelsLast"/> for why).</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var f = encoder.Encode(input);
+        return scope.MoveToOuter(ForwardChannelsLast(input).contiguous());
+    }
+
+    /// <summary>Logits with channels-last strides, saving the final copy when the caller reads them by index anyway.</summary>
+    public Tensor ForwardChannelsLast(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var f = encoder.Encode(ChannelsLast.Of(input));
         var encoderLogits = encoder.Classifier.call(f.Output2Cat);
         var output2C = up_l3.call(_brFolded ? encoderLogits : br.call(encoderLogits));
         var output1C = level3_C.call(f.Output1Cat);

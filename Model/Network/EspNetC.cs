@@ -75,10 +75,18 @@ public sealed class EspNetC : nn.Module<Tensor, Tensor>
         return new Features(output0, output1Cat, output2Cat);
     }
 
+    /// <summary>Logits (NCHW, contiguous). Runs channels-last inside (see <see cref="ChannelsLast"/> for why).</summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var features = Encode(input);
+        return scope.MoveToOuter(ForwardChannelsLast(input).contiguous());
+    }
+
+    /// <summary>Logits with channels-last strides, saving the final copy when the caller reads them by index anyway.</summary>
+    public Tensor ForwardChannelsLast(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var features = Encode(ChannelsLast.Of(input));
         return scope.MoveToOuter(classifier.call(features.Output2Cat));
     }
 

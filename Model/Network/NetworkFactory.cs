@@ -21,6 +21,14 @@ public static class NetworkFactory
         _ => throw new ArgumentException($"not an ESPNet network: {network.GetType().Name}", nameof(network)),
     };
 
+    /// <summary>Architecture, class count and depth multipliers of a network built here.</summary>
+    public static NetworkSpec Describe(nn.Module<Tensor, Tensor> network) => network switch
+    {
+        EspNet e => new NetworkSpec(ModelArchitecture.EspNet, e.Classes, e.P, e.Q),
+        EspNetC c => new NetworkSpec(ModelArchitecture.EspNetC, c.Classes, c.P, c.Q),
+        _ => throw new ArgumentException($"not an ESPNet network: {network.GetType().Name}", nameof(network)),
+    };
+
     /// <summary>Folds the BatchNorms that directly follow a convolution (eval-mode inference only).</summary>
     public static void FoldBatchNorm(nn.Module<Tensor, Tensor> network)
     {
@@ -46,3 +54,6 @@ public static class NetworkFactory
         if (q < 1) throw new ArgumentOutOfRangeException(nameof(q), q, "depth multiplier q must be at least 1");
     }
 }
+
+/// <summary>What a network is: architecture, classes, p and q.</summary>
+public readonly record struct NetworkSpec(ModelArchitecture Architecture, int Classes, int P, int Q);
