@@ -62,11 +62,21 @@ public sealed class LabelImage : IDisposable
                 using var page = Image.Tiffload(path, page: p, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
                 if (page.Width < levels[^1].Item2) levels.Add((p, page.Width, page.Height));
             }
-            if (level < 0 || level >= levels.Count)
+            if (level < 0)
+                throw new LabelFileException(path, $"level {level} does not exist");
+            Image raw;
+            if (level < levels.Count)
+                raw = level == 0
+                    ? Image.NewFromFile(path, access: Enums.Access.Random, failOn: Enums.FailOn.Error)
+                    : Image.Tiffload(path, page: levels[level].Item1, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+            else if (tiff && levels.Count == 1)
+            {
+                // An OME-TIFF-style pyramid keeps its reduced levels in SubIFDs of the first page.
+                try { raw = Image.Tiffload(path, subifd: level - 1, access: Enums.Access.Random, failOn: Enums.FailOn.Error); }
+                catch (VipsException e) { throw new LabelFileException(path, $"has no level {level} (neither a page nor a SubIFD)", e); }
+            }
+            else
                 throw new LabelFileException(path, $"has {levels.Count} level(s); level {level} does not exist");
-            var raw = level == 0
-                ? Image.NewFromFile(path, access: Enums.Access.Random, failOn: Enums.FailOn.Error)
-                : Image.Tiffload(path, page: levels[level].Item1, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
             if (raw.Bands != 1 || raw.Format != Enums.BandFormat.Uchar)
             {
                 string what = $"{raw.Bands} band(s) of {raw.Format}";
@@ -94,9 +104,17 @@ public sealed class LabelImage : IDisposable
     internal static Image Resample(Image image, int width, int height)
     {
         if (width == image.Width && height == image.Height) return image.Copy();
-        // Output pixel (x, y) takes input pixel (⌊(x + ½)·W/w⌋, ⌊(y + ½)·H/h⌋): an explicit index map, so the
-        // rule is exact and does not depend on an interpolator's centre convention.
-        double fx = (double)image.Width / width, fy = (double)image.Height / height;
+        return ResampleNearest(image, width, height, (double)image.Width / width, (double)image.Height / height);
+    }
+
+    /// <summary>
+    /// Nearest-neighbour resampling with explicit factors (input pixels per output pixel): output pixel (x, y) takes
+    /// input pixel (⌊(x + ½)·fx⌋, ⌊(y + ½)·fy⌋), or 0 outside the input. An explicit index map, so the rule is exact
+    /// and does not depend on an interpolator's centre convention.
+    /// </summary>
+    public static Image ResampleNearest(Image image, int width, int height, double fx, double fy)
+    {
+        if (width == image.Width && height == image.Height && fx == 1 && fy == 1) return image.Copy();
         using var xy = Image.Xyz(width, height);
         using var centres = xy.Linear([fx, fy], [0.5 * fx, 0.5 * fy]);
         using var index = centres.Floor();

@@ -132,7 +132,7 @@ public static class PhantomGenerator
         cases[PhantomClasses.NormalStroma] = Stains(
             Mix(0.04, (0.8, stromaNuclei)), Mix(0.72, (0.22, fH), (0.08, tone)), none);
         cases[PhantomClasses.DesmoplasticStroma] = Stains(
-            Mix(0.2, (0.9, desmoNuclei), (0.1, mottle)), Mix(0.34, (0.14, fHV), (0.05, tone)), Mix(0.05));
+            Mix(0.24, (0.9, desmoNuclei), (0.1, mottle)), Mix(0.34, (0.14, fHV), (0.05, tone)), Mix(0.05));
         cases[PhantomClasses.Secretion] = Stains(Mix(0.05, (0.03, tone)), Mix(0.17, (0.08, mottle), (0.02, n)), none);
         cases[PhantomClasses.Blood] = Stains(Mix(0.02), Mix(0.08, (0.05, n)), Mix(0.62, (0.55, redCells), (0.08, n)));
         cases[PhantomClasses.Necrosis] = Stains(

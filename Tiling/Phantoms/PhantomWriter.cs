@@ -50,8 +50,7 @@ public static class PhantomWriter
         {
             // A copy so progress/cancellation hooks attach to this save only.
             using var copy = image.Copy();
-            var reporter = new Reporter(Path.GetFileName(path), progress);
-            copy.SetProgress(reporter, ct);
+            copy.SetProgress(new Reporter(Path.GetFileName(path), progress), ct);
             try
             {
                 save(copy, temp);
