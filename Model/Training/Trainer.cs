@@ -254,7 +254,7 @@ public sealed class Trainer
                 Std = _dataset.Std.Select(s => Math.Round(s * 255.0, 4)).ToArray(),
                 Scale = 1.0,
             },
-            TrainedMpp = _dataset.Index.Mpp,
+            TrainedMpp = _options.Mpp ?? _dataset.Index.Mpp,
             TrainedPatchSize = crop,
             TrainingData = $"{_dataset.Train.Count} training patches from slides [{Slides(_dataset.Train)}], {_dataset.Val.Count} validation patches from [{Slides(_dataset.Val)}] " +
                            $"of {Path.GetFileName(Path.GetFullPath(_dataset.Index.Root).TrimEnd('/'))}; training pixels: {histogram}; " +

@@ -50,6 +50,9 @@ public sealed record TrainingOptions
     /// <summary>Class names for the card (null: the dataset's, else the default names for the class count).</summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
 
+    /// <summary>Microns per pixel of the patches for the card, when the dataset does not record it (or to override it).</summary>
+    public double? Mpp { get; init; }
+
     /// <summary>Free text for the card's description (e.g. "demonstration model ...").</summary>
     public string? Description { get; init; }
 
@@ -73,6 +76,7 @@ public sealed record TrainingOptions
             throw new ArgumentException("--stage full needs --encoder CKPT (an ESPNet-C checkpoint from --stage encoder)");
         if (Stage != TrainingStage.Full && EncoderCheckpoint is not null)
             throw new ArgumentException("--encoder only applies to --stage full (--stage both trains its own encoder)");
+        if (Mpp is { } mpp && !(mpp > 0 && mpp < 1000)) throw new ArgumentException($"mpp {mpp} must be a positive number of microns per pixel");
         Augmentation.Validate();
         return this;
     }

@@ -32,11 +32,12 @@ public static class TrainCommand
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable or invalid patches with a warning instead of failing." };
         var noAugment = new Option<bool>("--no-augment") { Description = "Train without augmentation." };
+        var mpp = new Option<double?>("--mpp") { Description = "Microns per pixel of the patches, for the model card (default: from the dataset, if it records it)." };
         var description = new Option<string?>("--description") { Description = "Description stored in the model card." };
         var cmd = new Command("train", "Train ESPNet-C and ESPNet on a patch dataset (Adam, class-weighted cross-entropy, step lr decay).")
         {
             patches, output, stage, epochs, encoderEpochs, batch, classes, p, q, crop, lr, wd, lrStep, lrGamma, encoder, resume, seed, device,
-            skipBad, noAugment, description,
+            skipBad, noAugment, mpp, description,
         };
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, "train", ct, (logs, ct) =>
         {
@@ -67,6 +68,7 @@ public static class TrainCommand
                     SkipBad = parse.GetValue(skipBad),
                     Augmentation = parse.GetValue(noAugment) ? AugmentationOptions.None : new AugmentationOptions(),
                     Description = parse.GetValue(description),
+                    Mpp = parse.GetValue(mpp),
                 }.Validate();
             }
             catch (ArgumentException e)
@@ -87,6 +89,8 @@ public static class TrainCommand
             {
                 throw new UserError(e.Message, e);
             }
+            if (options.Mpp is null && dataset.Index.Mpp is null)
+                log.LogWarning("The dataset records no MPP and --mpp was not given: the model card will not say at which resolution to run the model");
             log.LogInformation("Dataset {Dir}: {Train} training and {Val} validation patches{Skipped}, MPP {Mpp}",
                 options.PatchesDirectory, dataset.Train.Count, dataset.Val.Count,
                 dataset.Skipped.Count > 0 ? $" ({dataset.Skipped.Count} skipped)" : "",
