@@ -37,7 +37,10 @@ public sealed class Trainer
     }
 
     /// <summary>The square crop the network trains on: the option, else the patch size rounded down to a multiple of 8.</summary>
-    public int Crop => _options.Crop ?? Math.Max(16, Math.Min(_dataset.PatchWidth, _dataset.PatchHeight) / 8 * 8);
+    public int Crop => _options.Crop ?? ValidationCrop;
+
+    /// <summary>Validation sees whole patches (the network is fully convolutional), cut to a multiple of 8.</summary>
+    public int ValidationCrop => Math.Max(16, Math.Min(_dataset.PatchWidth, _dataset.PatchHeight) / 8 * 8);
 
     public IReadOnlyList<string> ClassNames =>
         _options.ClassNames ?? (_dataset.Index.ClassNames is { } n && n.Count == _options.Classes ? n : ModelCard.Default(ModelArchitecture.EspNet, _options.Classes).Classes.Select(c => c.Name).ToList());
@@ -123,7 +126,7 @@ public sealed class Trainer
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
             var (trainLoss, trainPatches) = TrainEpoch(stage, network, optimizer, classWeights, loader, crop, labelStride, epoch, epochs, device, ct);
-            var (valLoss, scores) = Validate(stage, network, classWeights, loader, crop, labelStride, epoch, epochs, device, ct);
+            var (valLoss, scores) = Validate(stage, network, classWeights, loader, labelStride, epoch, epochs, device, ct);
             double miou = scores.MeanIoU ?? 0;
             var result = new EpochResult(stage, epoch + 1, lr, trainLoss, valLoss, miou, scores.PixelAccuracy ?? 0,
                 scores.Classes.Select(c => c.IoU).ToList(), clock.Elapsed.TotalSeconds, trainPatches);
@@ -188,7 +191,7 @@ public sealed class Trainer
     }
 
     private (double Loss, SegmentationScores Scores) Validate(TrainingStage stage, nn.Module<Tensor, Tensor> network, Tensor classWeights,
-        BatchLoader loader, int crop, int labelStride, int epoch, int epochs, Device device, CancellationToken ct)
+        BatchLoader loader, int labelStride, int epoch, int epochs, Device device, CancellationToken ct)
     {
         network.eval();
         var confusion = new ConfusionMatrix(_options.Classes, PatchAugmenter.IgnoreLabel);
@@ -196,7 +199,7 @@ public sealed class Trainer
         int patches = 0, batches = (_dataset.Val.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0;
         var clock = Stopwatch.StartNew();
         using var noGrad = no_grad();
-        foreach (var batch in loader.Epoch(_dataset.Val, _options.BatchSize, crop, labelStride, train: false, _options.Seed, epoch, ct).ToBlockingEnumerable(ct))
+        foreach (var batch in loader.Epoch(_dataset.Val, _options.BatchSize, ValidationCrop, labelStride, train: false, _options.Seed, epoch, ct).ToBlockingEnumerable(ct))
         {
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();

@@ -94,7 +94,7 @@ public static class TrainCommand
             log.LogInformation("Dataset {Dir}: {Train} training and {Val} validation patches{Skipped}, MPP {Mpp}",
                 options.PatchesDirectory, dataset.Train.Count, dataset.Val.Count,
                 dataset.Skipped.Count > 0 ? $" ({dataset.Skipped.Count} skipped)" : "",
-                dataset.Index.Mpp is { } m ? m.ToString("0.###", CultureInfo.InvariantCulture) : "unknown");
+                (options.Mpp ?? dataset.Index.Mpp) is { } m ? m.ToString("0.###", CultureInfo.InvariantCulture) : "unknown");
 
             var console = new TrainingConsole(log, parse.GetValue(GlobalOptions.Quiet));
             IReadOnlyList<StageResult> results;
