@@ -16,6 +16,8 @@ public static class CommandLineApp
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ExtractCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

@@ -53,6 +53,9 @@ public static class CommandRunner
     public static string Describe(Exception e) => e switch
     {
         SlideException or UserError or WsiSegment.Tiling.Labels.LabelFileException => OneLine(e.Message),
+        WsiSegment.Model.Weights.WeightMismatchException or WsiSegment.Model.Cards.ModelCardException
+            or WsiSegment.Model.Weights.SafetensorsFormatException => OneLine(e.Message),
+        WsiSegment.Model.Training.DatasetFormatException => OneLine(e.Message),
         FileNotFoundException f => $"{f.FileName ?? "file"}: not found",
         UnauthorizedAccessException => OneLine(e.Message),
         IOException => OneLine(e.Message),

@@ -1,0 +1,199 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using WsiSegment.Model.Cards;
+using WsiSegment.Model.Network;
+using WsiSegment.Model.Runtime;
+using static TorchSharp.torch;
+
+namespace WsiSegment.Model.Inference;
+
+/// <summary>
+/// Runs a loaded model for inference: its own eval-mode copy of the network (BatchNorm folded, on the chosen device
+/// and precision), inference mode, any H×W (padded to a multiple of 8 and cropped back), every temporary in a
+/// DisposeScope. Not thread-safe: one engine per worker.
+/// </summary>
+public sealed class InferenceEngine : IDisposable
+{
+    private readonly nn.Module<Tensor, Tensor> _network;
+    private readonly ModelArchitecture _arch;
+    private readonly Device _device;
+    private readonly ScalarType _dtype;
+    private readonly bool _channelsLast;
+    private readonly Tensor _scale;   // per network-input channel: x = v·scale + offset (float32, on device)
+    private readonly Tensor _offset;
+    private readonly bool _bgr;
+    private bool _disposed;
+
+    private InferenceEngine(nn.Module<Tensor, Tensor> network, ModelCard card, InferenceOptions options, Device device)
+    {
+        _network = network;
+        Card = card;
+        Options = options;
+        _arch = NetworkFactory.ArchitectureOf(network);
+        _device = device;
+        _dtype = options.Precision switch
+        {
+            InferencePrecision.Bf16 => ScalarType.BFloat16,
+            InferencePrecision.Fp16 => ScalarType.Float16,
+            _ => ScalarType.Float32,
+        };
+        _channelsLast = options.ChannelsLast;
+        var affine = card.Normalisation.Affine();
+        _bgr = card.Normalisation.ChannelOrder == ChannelOrder.BGR;
+        // Network channel c comes from RGB channel affine[c].Source: for BGR that is the reversed order.
+        _scale = tensor(affine.Select(a => a.A).ToArray(), [1, 1, 1, 3]).to(device).DetachFromDisposeScope();
+        _offset = tensor(affine.Select(a => a.B).ToArray(), [1, 1, 1, 3]).to(device).DetachFromDisposeScope();
+    }
+
+    /// <summary>Builds an engine with its own copy of <paramref name="model"/>'s network (the model stays usable).</summary>
+    public static InferenceEngine Create(LoadedModel model, InferenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options.Validate();
+        TorchRuntime.Initialise();
+        var device = TorchRuntime.ResolveDevice(options.Device);
+        if (options.Precision == InferencePrecision.Fp16 && device.type != DeviceType.CUDA)
+            throw new ArgumentException("precision fp16 needs a CUDA device; on CPU use fp32 or bf16");
+
+        var spec = NetworkFactory.Describe(model.Network);
+        var copy = NetworkFactory.Create(spec.Architecture, spec.Classes, spec.P, spec.Q);
+        try
+        {
+            using (no_grad())
+            {
+                var source = model.Network.state_dict();
+                foreach (var (name, target) in copy.state_dict())
+                    target.copy_(source[name]);
+            }
+            copy.eval();
+            if (options.FoldBatchNorm) NetworkFactory.FoldBatchNorm(copy);
+            copy.to(device);
+            if (options.Precision != InferencePrecision.Fp32)
+                copy.to(options.Precision == InferencePrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float16);
+            foreach (var p in copy.parameters()) p.requires_grad = false;
+            return new InferenceEngine(copy, model.Card, options, device);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    public int Classes => Card.ClassCount;
+    public ModelCard Card { get; }
+    public InferenceOptions Options { get; }
+    public Device Device => _device;
+
+    /// <summary>Raw logits (float32, NCHW, on the engine's device) for a normalised float NCHW batch of any H×W; the caller disposes them.
+    /// ESPNet gives H×W; ESPNet-C ⌈H/8⌉×⌈W/8⌉.</summary>
+    public Tensor Logits(Tensor normalisedNchw)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (normalisedNchw.dim() != 4 || normalisedNchw.shape[1] != 3)
+            throw new ArgumentException($"expected an N×3×H×W tensor, got [{string.Join(", ", normalisedNchw.shape)}]");
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        var logits = Forward(normalisedNchw.to(_dtype).to(_device));
+        return scope.MoveToOuter(logits.to(ScalarType.Float32).contiguous());
+    }
+
+    /// <summary>Softmax probabilities for n RGB images (h×w×3 bytes each, HWC), normalised per the card; n×Classes×h×w floats out.</summary>
+    public void PredictProbabilities(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<float> probabilities)
+    {
+        CheckSizes(rgb.Length, n, h, w, probabilities.Length, "probabilities");
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        var logits = Forward(Normalise(rgb, n, h, w));
+        var probs = UpsampleIfCoarse(logits.to(ScalarType.Float32), h, w).softmax(1);
+        CopyOut(probs, MemoryMarshal.AsBytes(probabilities));
+    }
+
+    /// <summary>Arg-max labels for n RGB images (h×w×3 bytes each); n×h×w bytes out.</summary>
+    public void PredictLabels(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<byte> labels)
+    {
+        CheckSizes(rgb.Length, n, h, w, labels.Length / Classes, "labels", labelsOnly: labels.Length);
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        var logits = Forward(Normalise(rgb, n, h, w));
+        var classes = UpsampleIfCoarse(logits.to(ScalarType.Float32), h, w).argmax(1).to(ScalarType.Byte);
+        CopyOut(classes, labels);
+    }
+
+    /// <summary>n RGB images (h×w×3 bytes each) normalised per the card: float32 N×3×H×W on the engine's device; the caller disposes it.</summary>
+    public Tensor NormaliseRgb(ReadOnlySpan<byte> rgb, int n, int h, int w)
+    {
+        CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(Normalise(rgb, n, h, w).to(ScalarType.Float32).contiguous());
+    }
+
+    /// <summary>Bytes (n×h×w×3 RGB) → normalised network input, N×3×H×W with channels-last strides, on the device.</summary>
+    private Tensor Normalise(ReadOnlySpan<byte> rgb, int n, int h, int w)
+    {
+        var bytes = empty([n, h, w, 3], ScalarType.Byte);
+        // TorchSharp's setter takes a Span but only reads it (one copy into the tensor).
+        bytes.bytes = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(rgb), rgb.Length);
+        var x = bytes.to(_device).to(ScalarType.Float32);
+        if (_bgr) x = x.flip(3);
+        x = x.mul_(_scale).add_(_offset);
+        // NHWC memory viewed as NCHW: already channels-last, no copy.
+        return x.to(_dtype).permute(0, 3, 1, 2);
+    }
+
+    /// <summary>Pads to a multiple of 8 (edge replication), runs the network, crops back. Tensors stay in the caller's scope.</summary>
+    private Tensor Forward(Tensor x)
+    {
+        long h = x.shape[2], w = x.shape[3];
+        long ph = (8 - h % 8) % 8, pw = (8 - w % 8) % 8;
+        if (ph > 0 || pw > 0)
+            x = nn.functional.pad(x, [0, pw, 0, ph], PaddingModes.Replicate);
+        if (_channelsLast) x = ChannelsLast.Of(x);
+        var logits = _network switch
+        {
+            EspNet e => e.ForwardChannelsLast(x),
+            EspNetC c => c.ForwardChannelsLast(x),
+            _ => _network.call(x),
+        };
+        if (ph == 0 && pw == 0) return logits;
+        int stride = _arch.OutputStride();
+        long oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
+        return logits[.., .., ..(int)oh, ..(int)ow];
+    }
+
+    /// <summary>ESPNet-C predicts at 1/8: bilinear up-sampling to the input size (ESPNet's logits pass through).</summary>
+    private Tensor UpsampleIfCoarse(Tensor logits, int h, int w) =>
+        logits.shape[2] == h && logits.shape[3] == w
+            ? logits
+            : nn.functional.interpolate(logits, [h, w], mode: InterpolationMode.Bilinear, align_corners: false);
+
+    private static void CopyOut(Tensor t, Span<byte> destination)
+    {
+        var cpu = t.cpu().contiguous();
+        ReadOnlySpan<byte> src = cpu.bytes;
+        if (src.Length != destination.Length)
+            throw new InvalidOperationException($"internal: {src.Length} result bytes for a {destination.Length}-byte buffer");
+        src.CopyTo(destination);
+    }
+
+    private void CheckSizes(int rgbLength, int n, int h, int w, int outLength, string what, int labelsOnly = -1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (n < 1 || h < 1 || w < 1) throw new ArgumentOutOfRangeException(nameof(n), $"batch {n}×{h}×{w} must be positive");
+        long pixels = (long)n * h * w;
+        if (rgbLength != pixels * 3)
+            throw new ArgumentException($"rgb holds {rgbLength} bytes, {n}×{h}×{w}×3 = {pixels * 3} expected");
+        long expected = labelsOnly >= 0 ? pixels : pixels * Classes;
+        long actual = labelsOnly >= 0 ? labelsOnly : outLength;
+        if (actual != expected) throw new ArgumentException($"{what} holds {actual} values, {expected} expected");
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _network.Dispose();
+        _scale.Dispose();
+        _offset.Dispose();
+    }
+}
