@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -26,9 +27,10 @@ public sealed class BatchLoader
         _log = log;
     }
 
-    /// <summary>Batches of one pass over <paramref name="samples"/> (shuffled and augmented when <paramref name="train"/>).</summary>
-    public IAsyncEnumerable<TrainingBatch> Epoch(IReadOnlyList<PatchSample> samples, int batchSize, int crop, int labelStride,
-        bool train, int seed, int epoch, CancellationToken ct)
+    /// <summary>Batches of one pass over <paramref name="samples"/> (shuffled and augmented when <paramref name="train"/>).
+    /// Stopping the enumeration early also stops the background loader.</summary>
+    public async IAsyncEnumerable<TrainingBatch> Epoch(IReadOnlyList<PatchSample> samples, int batchSize, int crop, int labelStride,
+        bool train, int seed, int epoch, [EnumeratorCancellation] CancellationToken ct)
     {
         if (crop % 8 != 0) throw new ArgumentException($"crop {crop} must be a multiple of 8");
         var channel = Channel.CreateBounded<TrainingBatch>(new BoundedChannelOptions(3)
@@ -39,24 +41,36 @@ public sealed class BatchLoader
         });
         var order = Enumerable.Range(0, samples.Count).ToArray();
         if (train) new Random(Seeds.Mix(seed, epoch, -1)).Shuffle(order);
-        _ = Task.Run(async () =>
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var token = stop.Token;
+        var producer = Task.Run(async () =>
         {
             try
             {
                 for (int start = 0; start < order.Length; start += batchSize)
                 {
-                    ct.ThrowIfCancellationRequested();
+                    token.ThrowIfCancellationRequested();
                     var batch = Build(samples, order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray(), crop, labelStride, train, seed, epoch);
-                    if (batch is not null) await channel.Writer.WriteAsync(batch, ct);
+                    if (batch is not null) await channel.Writer.WriteAsync(batch, token);
                 }
                 channel.Writer.Complete();
             }
             catch (Exception e)
             {
+                // The reader sees this exception (e.g. a DatasetFormatException naming the file) at its next read.
                 channel.Writer.Complete(e);
             }
         }, CancellationToken.None);
-        return channel.Reader.ReadAllAsync(ct);
+        try
+        {
+            await foreach (var batch in channel.Reader.ReadAllAsync(ct))
+                yield return batch;
+        }
+        finally
+        {
+            stop.Cancel();
+            try { await producer; } catch (OperationCanceledException) { }
+        }
     }
 
     private TrainingBatch? Build(IReadOnlyList<PatchSample> samples, int[] indices, int crop, int labelStride, bool train, int seed, int epoch)

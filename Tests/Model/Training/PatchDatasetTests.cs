@@ -79,3 +79,32 @@ public class PatchDatasetTests
         Assert.Contains("label value", r.Stderr);
     }
 }
+
+public class BatchLoaderTests
+{
+    [Fact]
+    public async Task A_file_that_breaks_mid_epoch_ends_the_epoch_with_its_name_or_is_skipped()
+    {
+        using var dir = new TempDir("loader");
+        TinyPatchDataset.Write(dir.Path, classes: 5, train: 6, val: 1);
+        var ds = PatchDataset.Load(dir.Path, 5, DatasetImageReader.Png, skipBad: false);
+        File.WriteAllBytes(Path.Combine(dir.Path, "images", "p004.png"), [1, 2, 3]); // damaged after the up-front check
+        var augmenter = new PatchAugmenter(new AugmentationOptions(), ds.Mean, ds.Std);
+
+        var strict = new BatchLoader(DatasetImageReader.Png, augmenter, 5, skipBad: false, log: null);
+        var e = await Assert.ThrowsAsync<DatasetFormatException>(async () =>
+        {
+            await foreach (var _ in strict.Epoch(ds.Train, 2, 64, 1, train: true, seed: 1, epoch: 0, CancellationToken.None)) { }
+        });
+        Assert.EndsWith(Path.Combine("images", "p004.png"), e.FilePath);
+
+        var lenient = new BatchLoader(DatasetImageReader.Png, augmenter, 5, skipBad: true, log: null);
+        int patches = 0;
+        await foreach (var b in lenient.Epoch(ds.Train, 2, 64, 8, train: true, seed: 1, epoch: 0, CancellationToken.None))
+        {
+            Assert.Equal(8, b.LabelSize);
+            patches += b.Count;
+        }
+        Assert.Equal(5, patches);
+    }
+}
