@@ -12,6 +12,7 @@ public sealed record TrainingState
     public required string Stage { get; init; }
     /// <summary>Epochs completed (the next epoch to run, 0-based).</summary>
     public required int Epoch { get; init; }
+    [System.Text.Json.Serialization.JsonPropertyName("best_miou")]
     public double BestMeanIoU { get; init; } = -1;
     public int BestEpoch { get; init; }
     public int Seed { get; init; }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using WsiSegment.Model.Training;
 using WsiSegment.Processor.Cli;
@@ -39,7 +40,32 @@ public static class TrainCommand
             patches, output, stage, epochs, encoderEpochs, batch, classes, p, q, crop, lr, wd, lrStep, lrGamma, encoder, resume, seed, device,
             skipBad, noAugment, mpp, description,
         };
-        cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, "train", ct, (logs, ct) =>
+        cmd.SetAction((parse, ct) =>
+        {
+            // Ctrl+C cancels the token; a training step cannot be interrupted, so give the current batch (seconds on a
+            // busy CPU) time to finish instead of System.CommandLine's default 2 s before it kills the process.
+            parse.InvocationConfiguration.ProcessTerminationTimeout = TimeSpan.FromMinutes(2);
+            return RunStoppable(parse, ct);
+        });
+        return cmd;
+
+        // Our own SIGINT/SIGTERM handling: the first signal asks training to stop after the current batch (the last
+        // finished epoch's checkpoint stays); the process is not killed under the running step.
+        async Task<int> RunStoppable(ParseResult parse, CancellationToken ct)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                if (!stop.IsCancellationRequested) Console.Error.WriteLine("train: stopping after the current batch (the last finished epoch's checkpoint is kept)");
+                stop.Cancel();
+            }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            return await Run(parse, stop.Token);
+        }
+
+        Task<int> Run(ParseResult parse, CancellationToken ct) => CommandRunner.RunAsync(parse, "train", ct, (logs, ct) =>
         {
             var log = logs.CreateLogger("wsi-segment.train");
             TrainingOptions options;
@@ -116,8 +142,7 @@ public static class TrainCommand
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{r.Stage.ToString().ToLowerInvariant()}: best val mIoU {r.BestMeanIoU:0.0000} at epoch {r.BestEpoch} -> {r.BestCheckpoint}"));
             return Task.FromResult(CommandRunner.Ok);
-        }));
-        return cmd;
+        });
     }
 
     private static TrainingStage ParseStage(string s) => s.Trim().ToLowerInvariant() switch
