@@ -17,6 +17,7 @@ public static class CommandLineApp
         root.Subcommands.Add(SynthCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ExtractCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());

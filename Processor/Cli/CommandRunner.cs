@@ -55,6 +55,7 @@ public static class CommandRunner
         SlideException or UserError or WsiSegment.Tiling.Labels.LabelFileException => OneLine(e.Message),
         WsiSegment.Model.Weights.WeightMismatchException or WsiSegment.Model.Cards.ModelCardException
             or WsiSegment.Model.Weights.SafetensorsFormatException => OneLine(e.Message),
+        WsiSegment.Model.Training.DatasetFormatException => OneLine(e.Message),
         FileNotFoundException f => $"{f.FileName ?? "file"}: not found",
         UnauthorizedAccessException => OneLine(e.Message),
         IOException => OneLine(e.Message),

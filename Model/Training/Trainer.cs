@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using WsiSegment.Model.Cards;
+using WsiSegment.Model.Metrics;
+using WsiSegment.Model.Network;
+using WsiSegment.Model.Runtime;
+using WsiSegment.Model.Weights;
+using static TorchSharp.torch;
+
+namespace WsiSegment.Model.Training;
+
+/// <summary>
+/// Trains ESPNet-C and/or ESPNet on a checked <see cref="PatchDataset"/> with the paper's recipe: Adam, step
+/// learning-rate decay, cross-entropy weighted by 1/ln(1.10 + p_c). Each epoch trains on augmented batches made by
+/// a background <see cref="BatchLoader"/>, validates (loss, confusion matrix, mIoU), appends to metrics.csv and
+/// saves last (and best) checkpoints. Cancelling stops between batches; the last finished epoch's checkpoint stays.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainingOptions _options;
+    private readonly PatchDataset _dataset;
+    private readonly ImageFileReader _reader;
+    private readonly ILogger _log;
+    private readonly IProgress<TrainingProgress>? _progress;
+
+    public Trainer(TrainingOptions options, PatchDataset dataset, ImageFileReader reader, ILogger log, IProgress<TrainingProgress>? progress = null)
+    {
+        _options = options.Validate();
+        if (dataset.Classes != options.Classes)
+            throw new ArgumentException($"dataset was checked for {dataset.Classes} classes, options say {options.Classes}");
+        _dataset = dataset;
+        _reader = reader;
+        _log = log;
+        _progress = progress;
+    }
+
+    /// <summary>The square crop the network trains on: the option, else the patch size rounded down to a multiple of 8.</summary>
+    public int Crop => _options.Crop ?? ValidationCrop;
+
+    /// <summary>Validation sees whole patches (the network is fully convolutional), cut to a multiple of 8.</summary>
+    public int ValidationCrop => Math.Max(16, Math.Min(_dataset.PatchWidth, _dataset.PatchHeight) / 8 * 8);
+
+    public IReadOnlyList<string> ClassNames =>
+        _options.ClassNames ?? (_dataset.Index.ClassNames is { } n && n.Count == _options.Classes ? n : ModelCard.Default(ModelArchitecture.EspNet, _options.Classes).Classes.Select(c => c.Name).ToList());
+
+    /// <summary>Runs the stage(s) asked for. For <see cref="TrainingStage.Both"/> the encoder goes to OUT/encoder and the full network to OUT.</summary>
+    public IReadOnlyList<StageResult> Run(CancellationToken ct)
+    {
+        TorchRuntime.Initialise();
+        var results = new List<StageResult>();
+        string root = _options.OutputDirectory;
+        switch (_options.Stage)
+        {
+            case TrainingStage.Encoder:
+                results.Add(RunStage(TrainingStage.Encoder, root, null, ct));
+                break;
+            case TrainingStage.Full:
+                results.Add(RunStage(TrainingStage.Full, root, _options.EncoderCheckpoint, ct));
+                break;
+            default:
+                var encoder = RunStage(TrainingStage.Encoder, Path.Combine(root, "encoder"), null, ct);
+                results.Add(encoder);
+                results.Add(RunStage(TrainingStage.Full, root, encoder.BestCheckpoint, ct));
+                break;
+        }
+        return results;
+    }
+
+    private StageResult RunStage(TrainingStage stage, string directory, string? encoderCheckpoint, CancellationToken ct)
+    {
+        var arch = TrainingOptions.ArchitectureOf(stage);
+        int epochs = _options.EpochsOf(stage), classes = _options.Classes, crop = Crop;
+        int labelStride = arch.OutputStride();
+        var device = TorchRuntime.ResolveDevice(_options.Device);
+        var files = new TrainingCheckpoint(directory);
+        Directory.CreateDirectory(directory);
+
+        torch.manual_seed(Seeds.Mix(_options.Seed, (int)stage, 7));
+        using var network = NetworkFactory.Create(arch, classes, _options.P, _options.Q);
+        var resumeState = _options.Resume && files.CanResume ? files.ReadState() : null;
+        if (resumeState is not null && (resumeState.Stage != stage.ToString() || resumeState.Classes != classes || resumeState.P != _options.P || resumeState.Q != _options.Q))
+            throw new InvalidDataException($"{files.State}: was written by stage {resumeState.Stage} p={resumeState.P} q={resumeState.Q} with {resumeState.Classes} classes; this run is {stage} p={_options.P} q={_options.Q} with {classes}");
+        if (resumeState is { } rs && rs.Epoch >= epochs)
+        {
+            _log.LogInformation("{Stage}: already trained for {Epochs} epochs in {Dir}; nothing to resume", stage, rs.Epoch, directory);
+            return new StageResult(stage, directory, rs.Epoch, rs.BestMeanIoU, rs.BestEpoch, File.Exists(files.Best) ? files.Best : files.Last, files.Last, []);
+        }
+        if (resumeState is null && stage == TrainingStage.Full && encoderCheckpoint is not null)
+            InitialiseEncoder(network, encoderCheckpoint);
+        network.to(device);
+
+        var optimizer = optim.Adam(network.parameters(), lr: _options.LearningRate, beta1: 0.9, beta2: 0.999, weight_decay: _options.WeightDecay);
+        int startEpoch = 0;
+        double bestMiou = -1;
+        int bestEpoch = 0;
+        if (resumeState is not null)
+        {
+            files.Restore(network, optimizer);
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).to(device);
+            startEpoch = resumeState.Epoch;
+            bestMiou = resumeState.BestMeanIoU;
+            bestEpoch = resumeState.BestEpoch;
+            _log.LogInformation("{Stage}: resuming from epoch {Epoch} of {Epochs} ({File}), best mIoU so far {Best:0.000}", stage, startEpoch, epochs, files.Last, bestMiou);
+        }
+        else if (File.Exists(Path.Combine(directory, MetricsCsv.FileName)))
+        {
+            File.Delete(Path.Combine(directory, MetricsCsv.FileName)); // a fresh run: its own metrics
+        }
+
+        var weights = ClassWeights.FromHistogram(_dataset.TrainHistogram);
+        using var classWeights = tensor(weights).to(device);
+        var card = CardFor(arch, crop);
+        var augmenter = new PatchAugmenter(_options.Augmentation, _dataset.Mean, _dataset.Std);
+        var loader = new BatchLoader(_reader, augmenter, classes, _options.SkipBad, _log);
+        _log.LogInformation("{Stage}: {Arch} p={P} q={Q}, {Params:N0} parameters, {Train} train / {Val} val patches, crop {Crop}, batch {Batch}, {Epochs} epochs on {Device}; class weights [{Weights}]",
+            stage, arch.Name(), _options.P, _options.Q, NetworkFactory.CountParameters(network), _dataset.Train.Count, _dataset.Val.Count,
+            crop, _options.BatchSize, epochs, device.ToString(), string.Join(", ", weights.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture))));
+
+        var history = new List<EpochResult>();
+        for (int epoch = startEpoch; epoch < epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            double lr = _options.LearningRateAt(epoch);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+
+            var (trainLoss, trainPatches) = TrainEpoch(stage, network, optimizer, classWeights, loader, crop, labelStride, epoch, epochs, device, ct);
+            var (valLoss, scores) = Validate(stage, network, classWeights, loader, labelStride, epoch, epochs, device, ct);
+            double miou = scores.MeanIoU ?? 0;
+            var result = new EpochResult(stage, epoch + 1, lr, trainLoss, valLoss, miou, scores.PixelAccuracy ?? 0,
+                scores.Classes.Select(c => c.IoU).ToList(), clock.Elapsed.TotalSeconds, trainPatches);
+            bool isBest = miou > bestMiou;
+            if (isBest) { bestMiou = miou; bestEpoch = epoch + 1; }
+            var state = new TrainingState
+            {
+                Stage = stage.ToString(), Epoch = epoch + 1, BestMeanIoU = bestMiou, BestEpoch = bestEpoch, Seed = _options.Seed,
+                Classes = classes, P = _options.P, Q = _options.Q,
+            };
+            files.Save(network, card, optimizer, state, isBest);
+            MetricsCsv.Append(directory, result, ClassNames);
+            history.Add(result);
+            _log.LogInformation("{Stage} epoch {Epoch}/{Epochs}: train loss {TrainLoss:0.0000}, val loss {ValLoss:0.0000}, val mIoU {MIoU:0.0000}{Best}, pixel acc {Acc:0.0000}, IoU [{IoU}] ({Seconds:0.0}s, lr {Lr:G3})",
+                stage, epoch + 1, epochs, trainLoss, valLoss, miou, isBest ? " (best)" : "", result.ValPixelAccuracy,
+                string.Join(" ", result.ClassIoU.Select(v => v is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) : "-")),
+                result.Seconds, lr);
+        }
+        return new StageResult(stage, directory, epochs, bestMiou, bestEpoch, File.Exists(files.Best) ? files.Best : files.Last, files.Last, history);
+    }
+
+    private (double Loss, int Patches) TrainEpoch(TrainingStage stage, nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer,
+        Tensor classWeights, BatchLoader loader, int crop, int labelStride, int epoch, int epochs, Device device, CancellationToken ct)
+    {
+        network.train();
+        double lossSum = 0;
+        int patches = 0, batches = (_dataset.Train.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0, skipped = 0;
+        var clock = Stopwatch.StartNew();
+        var batchesOfEpoch = loader.Epoch(_dataset.Train, _options.BatchSize, crop, labelStride, train: true, _options.Seed, epoch, ct).ToBlockingEnumerable(ct);
+        foreach (var batch in batchesOfEpoch)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var (input, target) = ToTensors(batch, device);
+            optimizer.zero_grad();
+            var logits = network.call(input);
+            var loss = nn.functional.cross_entropy(logits, target, weight: classWeights, ignore_index: PatchAugmenter.IgnoreLabel);
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new InvalidOperationException($"{stage} epoch {epoch + 1}: the training loss became {value}; lower --lr");
+            loss.backward();
+            // libtorch 2.10's CPU backward of this network now and then yields non-finite gradients (seen on tiny
+            // patches, even single-threaded); one such step would poison every weight. Skip it, as AMP's scaler does.
+            double norm = nn.utils.clip_grad_norm_(network.parameters(), 1e9);
+            if (!double.IsFinite(norm))
+            {
+                optimizer.zero_grad();
+                if (++skipped > Math.Max(2, batches / 4))
+                    throw new InvalidOperationException($"{stage} epoch {epoch + 1}: {skipped} batches gave non-finite gradients; lower --lr");
+                _log.LogDebug("{Stage} epoch {Epoch}: skipped a step with non-finite gradients", stage, epoch + 1);
+                continue;
+            }
+            optimizer.step();
+            lossSum += value * batch.Count;
+            patches += batch.Count;
+            done++;
+            _progress?.Report(new TrainingProgress(stage, epoch + 1, epochs, "train", done, batches, lossSum / patches, patches / clock.Elapsed.TotalSeconds));
+        }
+        if (patches == 0) throw new InvalidOperationException($"{stage} epoch {epoch + 1}: no training patch could be read");
+        if (skipped > 0) _log.LogWarning("{Stage} epoch {Epoch}: skipped {Skipped} of {Batches} steps with non-finite gradients", stage, epoch + 1, skipped, done);
+        return (lossSum / patches, patches);
+    }
+
+    private (double Loss, SegmentationScores Scores) Validate(TrainingStage stage, nn.Module<Tensor, Tensor> network, Tensor classWeights,
+        BatchLoader loader, int labelStride, int epoch, int epochs, Device device, CancellationToken ct)
+    {
+        network.eval();
+        var confusion = new ConfusionMatrix(_options.Classes, PatchAugmenter.IgnoreLabel);
+        double lossSum = 0;
+        int patches = 0, batches = (_dataset.Val.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0;
+        var clock = Stopwatch.StartNew();
+        using var noGrad = no_grad();
+        foreach (var batch in loader.Epoch(_dataset.Val, _options.BatchSize, ValidationCrop, labelStride, train: false, _options.Seed, epoch, ct).ToBlockingEnumerable(ct))
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var (input, target) = ToTensors(batch, device);
+            var logits = network.call(input);
+            var loss = nn.functional.cross_entropy(logits, target, weight: classWeights, ignore_index: PatchAugmenter.IgnoreLabel);
+            lossSum += loss.item<float>() * batch.Count;
+            patches += batch.Count;
+            var predicted = logits.argmax(1).to(ScalarType.Byte).cpu();
+            confusion.Add(predicted.data<byte>().ToArray(), batch.Labels);
+            done++;
+            _progress?.Report(new TrainingProgress(stage, epoch + 1, epochs, "val", done, batches, lossSum / patches, patches / clock.Elapsed.TotalSeconds));
+        }
+        return (patches > 0 ? lossSum / patches : double.NaN, confusion.Score(ClassNames));
+    }
+
+    private static (Tensor Input, Tensor Target) ToTensors(TrainingBatch batch, Device device)
+    {
+        var input = tensor(batch.Inputs, [batch.Count, 3, batch.Size, batch.Size]).to(device);
+        var target = tensor(batch.Labels, [batch.Count, batch.LabelSize, batch.LabelSize]).to(ScalarType.Int64).to(device);
+        return (input, target);
+    }
+
+    private void InitialiseEncoder(nn.Module<Tensor, Tensor> network, string encoderCheckpoint)
+    {
+        if (!File.Exists(encoderCheckpoint)) throw new FileNotFoundException($"{encoderCheckpoint}: no such encoder checkpoint", encoderCheckpoint);
+        var content = SafetensorsFile.Read(encoderCheckpoint);
+        if (content.Metadata.TryGetValue(Checkpoint.CardKey, out var json))
+        {
+            var card = ModelCard.FromJson(json, encoderCheckpoint);
+            if (card.Arch != ModelArchitecture.EspNetC)
+                throw new ModelCardException(encoderCheckpoint, $"is an {card.Architecture} checkpoint; --encoder needs an espnet-c one (from --stage encoder)");
+            card.EnsureMatches(ModelArchitecture.EspNetC, _options.Classes, _options.P, _options.Q, encoderCheckpoint);
+        }
+        WeightLoader.Load(network, content.ByName, encoderCheckpoint, "encoder.", hint: $"expected an ESPNet-C p={_options.P} q={_options.Q} with {_options.Classes} classes");
+        _log.LogInformation("Full stage starts from the encoder in {Checkpoint}", encoderCheckpoint);
+    }
+
+    private ModelCard CardFor(ModelArchitecture arch, int crop)
+    {
+        var names = ClassNames;
+        var baseCard = ModelCard.Default(arch, _options.Classes, _options.P, _options.Q);
+        var classes = baseCard.Classes.Select((c, i) => c with { Name = names[i] }).ToList();
+        string Slides(IEnumerable<PatchSample> s) => string.Join(", ", s.Select(x => x.Slide).Where(x => x.Length > 0).Distinct().Order(StringComparer.Ordinal));
+        long total = _dataset.TrainHistogram.Sum();
+        string histogram = string.Join(", ", _dataset.TrainHistogram.Select((n, i) =>
+            string.Create(CultureInfo.InvariantCulture, $"{names[i]} {100.0 * n / Math.Max(total, 1):0.0}%")));
+        return baseCard with
+        {
+            Classes = classes,
+            Normalisation = new InputNormalisation
+            {
+                ChannelOrder = ChannelOrder.RGB,
+                Mean = _dataset.Mean.Select(m => Math.Round(m * 255.0, 4)).ToArray(),
+                Std = _dataset.Std.Select(s => Math.Round(s * 255.0, 4)).ToArray(),
+                Scale = 1.0,
+            },
+            TrainedMpp = _options.Mpp ?? _dataset.Index.Mpp,
+            TrainedPatchSize = crop,
+            TrainingData = $"{_dataset.Train.Count} training patches from slides [{Slides(_dataset.Train)}], {_dataset.Val.Count} validation patches from [{Slides(_dataset.Val)}] " +
+                           $"of {Path.GetFileName(Path.GetFullPath(_dataset.Index.Root).TrimEnd('/'))}; training pixels: {histogram}; " +
+                           $"Adam lr {_options.LearningRate:G3} wd {_options.WeightDecay:G3}, lr x{_options.LrGamma} every {_options.LrStep} epochs, " +
+                           $"batch {_options.BatchSize}, seed {_options.Seed}",
+            Description = _options.Description,
+        };
+    }
+}
