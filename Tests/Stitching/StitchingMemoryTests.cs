@@ -8,6 +8,7 @@ namespace WsiSegment.Tests.Stitching;
 
 /// <summary>Memory that does not grow with the slide: a 20000×20000 (400 MP) spool is written block by block and
 /// turned into a pyramid while the process's resident set is sampled.</summary>
+[Collection(WsiSegment.Tests.Tiling.MemoryCollection.Name)]
 public class StitchingMemoryTests(ITestOutputHelper output)
 {
     private const int Side = 20_000, Block = 960;
