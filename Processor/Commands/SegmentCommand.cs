@@ -70,7 +70,7 @@ public sealed class SegmentOptionSet
     public readonly Option<int?> Level = new("--level") { Description = "Analyse this pyramid level (no MPP needed)." };
     public readonly Option<int> Tile = new("--tile") { Description = "Inference tile size in analysis pixels (multiple of 8).", DefaultValueFactory = _ => 1024 };
     public readonly Option<int> Overlap = new("--overlap") { Description = "Overlap between neighbouring tiles in pixels.", DefaultValueFactory = _ => 128 };
-    public readonly Option<int> Batch = new("--batch") { Description = "Tiles per forward pass.", DefaultValueFactory = _ => 2 };
+    public readonly Option<int> Batch = new("--batch") { Description = "Tiles per forward pass (1024² tiles run as fast one at a time, with less memory).", DefaultValueFactory = _ => 1 };
     public readonly Option<BlendChoice> Blend = new("--blend") { Description = "How overlapping predictions are merged: gaussian, cosine, average, crop.", DefaultValueFactory = _ => BlendChoice.Gaussian };
     public readonly Option<bool> NoTissueMask = new("--no-tissue-mask") { Description = "Run every tile, not only those with tissue." };
     public readonly Option<double> MinTissue = new("--min-tissue") { Description = "Minimum tissue fraction for a tile to run.", DefaultValueFactory = _ => 0.02 };

@@ -22,7 +22,7 @@ public sealed record SegmentOptions
 
     public int Tile { get; init; } = 1024;
     public int Overlap { get; init; } = 128;
-    public int BatchSize { get; init; } = 2;
+    public int BatchSize { get; init; } = 1;
     public BlendChoice Blend { get; init; } = BlendChoice.Gaussian;
     public bool TissueMask { get; init; } = true;
 
