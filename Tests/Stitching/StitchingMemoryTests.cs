@@ -46,7 +46,7 @@ public class StitchingMemoryTests(ITestOutputHelper output)
                          $"peak RSS {sampler.Peak / 1e6:0} MB; mask.tif {new FileInfo(files.Mask!).Length / 1e6:0.0} MB");
         Assert.Equal(Side, OpenSlideProperties.Read(files.Mask!).Number("openslide.level[0].width"));
         Assert.True(sampler.Peak - sampler.Baseline < 400_000_000, $"RSS grew by {(sampler.Peak - sampler.Baseline) / 1e6:0} MB");
-        Assert.True(sampler.Peak < 600_000_000, $"peak RSS {sampler.Peak / 1e6:0} MB");
+        // Growth, not the absolute peak: this process also holds what earlier tests left (libtorch, pools, heap).
     }
 
     /// <summary>Samples VmRSS of this process every 20 ms (the high-water mark would include earlier tests).</summary>
