@@ -31,8 +31,6 @@ public sealed class OutputStaging : IDisposable
     /// <summary>Path of a staged output; after <see cref="Commit"/> it lives under the same name in the output folder.</summary>
     public string Staged(string fileName) => Path.Combine(StagingDir, fileName);
 
-    public string Final(string fileName) => Path.Combine(_outDir, fileName);
-
     /// <summary>Moves every staged file into the output folder (replacing older results) and removes the staging folder.</summary>
     public IReadOnlyList<string> Commit(IEnumerable<string>? order = null)
     {
@@ -61,24 +59,5 @@ public sealed class OutputStaging : IDisposable
         try { if (Directory.Exists(StagingDir)) Directory.Delete(StagingDir, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-    }
-
-    /// <summary>Removes staging folders left by runs that were killed (called at start-up by the batch service).</summary>
-    public static int SweepStale(string outDir, TimeSpan olderThan)
-    {
-        if (!Directory.Exists(outDir)) return 0;
-        int n = 0;
-        foreach (var dir in Directory.EnumerateDirectories(outDir, ".staging-*", SearchOption.AllDirectories))
-        {
-            try
-            {
-                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) < olderThan) continue;
-                Directory.Delete(dir, recursive: true);
-                n++;
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
-        return n;
     }
 }

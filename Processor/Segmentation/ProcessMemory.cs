@@ -8,16 +8,6 @@ public static class ProcessMemory
     /// <summary>Peak resident set size (VmHWM) in bytes; 0 where /proc is unavailable.</summary>
     public static long PeakRssBytes() => ReadStatusKb("VmHWM:") * 1024;
 
-    /// <summary>Current resident set size (VmRSS) in bytes.</summary>
-    public static long CurrentRssBytes() => ReadStatusKb("VmRSS:") * 1024;
-
-    /// <summary>Resets the peak (VmHWM) so a benchmark can measure one phase (writes "5" to /proc/self/clear_refs).</summary>
-    public static bool ResetPeak()
-    {
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); return true; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-    }
-
     private static long ReadStatusKb(string key)
     {
         try
