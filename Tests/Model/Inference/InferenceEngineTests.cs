@@ -33,7 +33,7 @@ public class InferenceEngineTests
         return new LoadedModel(net, ModelCard.Default(arch, classes), "random");
     }
 
-    private static byte[] RandomRgb(int n, int h, int w, int seed = 5)
+    internal static byte[] RandomRgb(int n, int h, int w, int seed = 5)
     {
         var bytes = new byte[n * h * w * 3];
         new Random(seed).NextBytes(bytes);
@@ -134,23 +134,5 @@ public class InferenceEngineTests
         Assert.Throws<ArgumentException>(() => engine.PredictProbabilities(new byte[48], 1, 4, 4, new float[16]));
         engine.Dispose();
         Assert.Throws<ObjectDisposedException>(() => engine.PredictLabels(new byte[48], 1, 4, 4, new byte[16]));
-    }
-
-    [Fact]
-    public void Memory_stays_flat_over_repeated_forwards()
-    {
-        using var model = RandomModel();
-        using var engine = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu" });
-        int n = 2, h = 64, w = 64;
-        var rgb = RandomRgb(n, h, w);
-        var probs = new float[n * engine.Classes * h * w];
-        for (int i = 0; i < 10; i++) engine.PredictProbabilities(rgb, n, h, w, probs);
-        GC.Collect();
-        long before = Process.GetCurrentProcess().WorkingSet64;
-        for (int i = 0; i < 60; i++) engine.PredictProbabilities(rgb, n, h, w, probs);
-        GC.Collect();
-        long after = Process.GetCurrentProcess().WorkingSet64;
-        // A leak of the inputs and outputs alone would be 60 × (96 KiB + 256 KiB); activations far more.
-        Assert.True(after - before < 8 << 20, $"working set grew by {(after - before) >> 10} KiB over 60 forwards");
     }
 }
