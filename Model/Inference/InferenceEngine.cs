@@ -86,8 +86,9 @@ public sealed class InferenceEngine : IDisposable
     public Device Device => _device;
 
     /// <summary>Raw logits (float32, NCHW, on the engine's device) for a normalised float NCHW batch of any H×W; the caller disposes them.
-    /// ESPNet gives H×W; ESPNet-C ⌈H/8⌉×⌈W/8⌉.</summary>
-    public Tensor Logits(Tensor normalisedNchw)
+    /// ESPNet gives H×W; ESPNet-C ⌈H/8⌉×⌈W/8⌉. With <paramref name="contiguous"/> false they keep the network's own
+    /// (channels-last) strides: the forward alone, which is what benchmarks compare the rest against.</summary>
+    public Tensor Logits(Tensor normalisedNchw, bool contiguous = true)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (normalisedNchw.dim() != 4 || normalisedNchw.shape[1] != 3)
@@ -95,10 +96,31 @@ public sealed class InferenceEngine : IDisposable
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
         var logits = Forward(normalisedNchw.to(_dtype).to(_device));
-        return scope.MoveToOuter(logits.to(ScalarType.Float32).contiguous());
+        logits = logits.to(ScalarType.Float32);
+        return scope.MoveToOuter(contiguous ? logits.contiguous() : logits);
     }
 
-    /// <summary>Softmax probabilities for n RGB images (h×w×3 bytes each, HWC), normalised per the card; n×Classes×h×w floats out.</summary>
+    /// <summary>
+    /// Class scores for n RGB images (h×w×3 bytes each, HWC, normalised per the card) in the network's own
+    /// channels-last layout: no transpose and no copy-out (on CPU), so the only work around the forward is turning
+    /// bytes into floats and, for probabilities, a softmax (the stitcher takes logits and applies it only where tiles overlap).
+    /// The caller disposes the batch.
+    /// </summary>
+    public ScoreBatch Predict(ReadOnlySpan<byte> rgb, int n, int h, int w, ScoreKind kind = ScoreKind.Probabilities)
+    {
+        CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        var scores = UpsampleIfCoarse(Forward(Normalise(rgb, n, h, w)).to(ScalarType.Float32), h, w);
+        // Softmax over dim 1 of channels-last memory keeps that memory format; libtorch's last-dim softmax is ~10x
+        // slower for 8 classes.
+        if (kind == ScoreKind.Probabilities) scores = scores.softmax(1);
+        var nhwc = scores.permute(0, 2, 3, 1).cpu().contiguous(); // channels-last memory: already contiguous, no copy
+        return new ScoreBatch(scope.MoveToOuter(nhwc).DetachFromDisposeScope(), kind);
+    }
+
+    /// <summary>Softmax probabilities for n RGB images (h×w×3 bytes each, HWC), normalised per the card; n×Classes×h×w floats out
+    /// (class planes; <see cref="Predict"/> avoids this layout's transpose and copy).</summary>
     public void PredictProbabilities(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<float> probabilities)
     {
         CheckSizes(rgb.Length, n, h, w, probabilities.Length, "probabilities");

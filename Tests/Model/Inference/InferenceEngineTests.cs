@@ -87,6 +87,43 @@ public class InferenceEngineTests
         Assert.Equal(new long[] { 1, 8, h, w }, logits.shape);
     }
 
+    [Theory]
+    [InlineData(ModelArchitecture.EspNet, 2, 64, 96)]
+    [InlineData(ModelArchitecture.EspNet, 1, 17, 9)]   // padded and cropped back
+    [InlineData(ModelArchitecture.EspNetC, 2, 40, 56)] // 1/8 outputs up-sampled
+    public void Score_batches_hold_the_planar_results_pixel_interleaved(ModelArchitecture arch, int n, int h, int w)
+    {
+        using var model = RandomModel(arch);
+        using var engine = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu" });
+        var rgb = RandomRgb(n, h, w);
+        int c = engine.Classes;
+        var planar = new float[n * c * h * w];
+        engine.PredictProbabilities(rgb, n, h, w, planar);
+
+        using var probs = engine.Predict(rgb, n, h, w);
+        using var logits = engine.Predict(rgb, n, h, w, ScoreKind.Logits);
+        Assert.Equal((n, h, w, c, h * w * c), (probs.Count, probs.Height, probs.Width, probs.Classes, probs.ImageLength));
+        for (int i = 0; i < n; i++)
+        {
+            var p = probs.Image(i);
+            var l = logits.Image(i);
+            for (int px = 0; px < h * w; px += 7)
+            {
+                float max = float.MinValue, sum = 0;
+                for (int k = 0; k < c; k++) max = Math.Max(max, l[px * c + k]);
+                for (int k = 0; k < c; k++) sum += MathF.Exp(l[px * c + k] - max);
+                for (int k = 0; k < c; k++)
+                {
+                    Assert.Equal(planar[(i * c + k) * h * w + px], p[px * c + k], 1e-5f);
+                    Assert.Equal(MathF.Exp(l[px * c + k] - max) / sum, p[px * c + k], 1e-5f);
+                }
+            }
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => probs.Image(n));
+        probs.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => probs.Image(0));
+    }
+
     [Fact]
     public void Bytes_are_normalised_per_the_card_including_bgr_order_and_scale()
     {
