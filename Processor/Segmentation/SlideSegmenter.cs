@@ -151,7 +151,7 @@ public sealed class SlideSegmenter : IDisposable
             ClassPixelCounts counts;
             using (var spool = LabelSpool.CreateTemporary(plan.Width, plan.Height, staging.StagingDir))
             {
-                var accumulator = new BandAccumulator(geometry, spool, BlendModeOf(_options.Blend));
+                var accumulator = new BandAccumulator(geometry, spool, BlendModeOf(_options.Blend), TileScores.Logits);
                 using (var analysis = AnalysisImage.Open(slide, plan))
                 using (var reader = new BandReader(analysis, grid, selection))
                 {
@@ -201,11 +201,10 @@ public sealed class SlideSegmenter : IDisposable
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = cts.Token;
-        int batch = _options.BatchSize, tile = reader.Grid.Tile, classes = _engine.Classes;
+        int batch = _options.BatchSize, tile = reader.Grid.Tile;
         int totalPatches = reader.Grid.Count;
         var patches = Channel.CreateBounded<Patch>(new BoundedChannelOptions(batch * 2) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
         var results = Channel.CreateBounded<BatchResult>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
-        var pool = new FloatBufferPool((long)batch * classes * tile * tile);
         var started = Stopwatch.StartNew();
 
         async Task Read()
@@ -266,42 +265,42 @@ public sealed class SlideSegmenter : IDisposable
             {
                 if (pending.Count == 0) return;
                 var run = pending.Where(p => !p.Skipped).ToList();
-                float[]? probs = null;
+                ScoreBatch? scores = null;
                 if (run.Count > 0)
                 {
                     long patchBytes = (long)tile * tile * 3;
                     for (int i = 0; i < run.Count; i++)
                         run[i].Rgb.Span.CopyTo(input.AsSpan((int)(i * patchBytes), (int)patchBytes));
-                    probs = pool.Rent();
                     long t0 = Stopwatch.GetTimestamp();
-                    _engine.PredictProbabilities(input.AsSpan(0, (int)(run.Count * patchBytes)), run.Count, tile, tile,
-                        probs.AsSpan(0, (int)((long)run.Count * classes * tile * tile)));
+                    scores = _engine.Predict(input.AsSpan(0, (int)(run.Count * patchBytes)), run.Count, tile, tile, ScoreKind.Logits);
                     clock.Add("inference", Stopwatch.GetElapsedTime(t0));
                 }
                 var positions = pending.Select(p => (p.Position, p.Skipped)).ToArray();
                 foreach (var p in pending) p.Dispose();
                 pending.Clear();
-                results.Writer.WriteAsync(new BatchResult(positions, probs), token).AsTask().GetAwaiter().GetResult();
+                try { results.Writer.WriteAsync(new BatchResult(positions, scores), token).AsTask().GetAwaiter().GetResult(); }
+                catch { scores?.Dispose(); throw; }
             }
         }
 
         async Task Stitch()
         {
             int done = 0;
-            long planeFloats = (long)classes * tile * tile;
             try
             {
                 await foreach (var r in results.Reader.ReadAllAsync(token))
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    int k = 0;
-                    foreach (var (pos, skipped) in r.Positions)
+                    using (r.Scores)
                     {
-                        if (skipped) accumulator.Skip(pos.Row, pos.Col);
-                        else accumulator.Aggregate(pos.Row, pos.Col, r.Probabilities.AsSpan((int)(k++ * planeFloats), (int)planeFloats));
-                        done++;
+                        int k = 0;
+                        foreach (var (pos, skipped) in r.Positions)
+                        {
+                            if (skipped) accumulator.Skip(pos.Row, pos.Col);
+                            else accumulator.Aggregate(pos.Row, pos.Col, r.Scores!.Image(k++));
+                            done++;
+                        }
                     }
-                    if (r.Probabilities is not null) pool.Return(r.Probabilities);
                     clock.Add("stitch", Stopwatch.GetElapsedTime(t0));
                     double rate = done / Math.Max(1e-3, started.Elapsed.TotalSeconds);
                     progress?.Report(new PipelineProgress(slidePath, "segmenting", done, totalPatches, rate));
@@ -330,12 +329,13 @@ public sealed class SlideSegmenter : IDisposable
         }
         finally
         {
-            // Patches still queued when a stage failed go back to their pool.
+            // Patches and scores still queued when a stage failed release their buffers.
             while (patches.Reader.TryRead(out var left)) left.Dispose();
+            while (results.Reader.TryRead(out var scored)) scored.Scores?.Dispose();
         }
     }
 
-    private sealed record BatchResult((PatchPosition Position, bool Skipped)[] Positions, float[]? Probabilities);
+    private sealed record BatchResult((PatchPosition Position, bool Skipped)[] Positions, ScoreBatch? Scores);
 
     private SegmentReport BuildReport(SlideSource slide, AnalysisPlan plan, PatchGrid grid, PatchSelection selection, ClassPixelCounts counts,
         TissueMask? tissue, StageClock clock, TimeSpan elapsed, string sha, string stem)

@@ -4,16 +4,19 @@ namespace WsiSegment.Stitching.Blending;
 /// Blends overlapping tile predictions into final labels while holding only what is still open.
 /// <para>
 /// Tiles arrive strictly in raster order (row by row, left to right), each either <see cref="Aggregate"/>d with its
-/// class probabilities or <see cref="Skip"/>ped (no tissue: contributes nothing). After tile (r, c) the block
+/// class scores or <see cref="Skip"/>ped (no tissue: contributes nothing). After tile (r, c) the block
 /// [r·S, r·S + S) × [c·S, c·S + S) is covered by no later tile (plus the image's right/bottom margin at the last
 /// column/row): it is argmaxed at once and handed to the <see cref="ILabelSink"/>.
 /// </para>
 /// <para>
-/// Open state: a bottom strip of Classes × O × W floats (the O rows the current tile row shares with the next one)
-/// and a right strip of Classes × T × O floats (the O columns the current tile shares with the next tile in its row;
+/// Scores are pixel-interleaved (T × T × Classes, the class index fastest), the layout a channels-last network
+/// produces, so no transpose is needed between model and stitcher.
+/// Open state: a bottom strip of O × W × Classes floats (the O rows the current tile row shares with the next one)
+/// and a right strip of T × O × Classes floats (the O columns the current tile shares with the next tile in its row;
 /// it also takes over the bottom strip's values for those columns, so the single bottom strip can be refilled as
 /// the row advances). Scores are weighted sums Σ w·p; the argmax needs no division by Σ w, and a pixel that no
-/// tile ran over sums to zero everywhere, which the argmax turns into class 0 (background).
+/// tile ran over sums to zero everywhere, which the argmax turns into class 0 (background). Pixels only one tile
+/// covers need no weights at all (w > 0 does not change an argmax), so they are argmaxed straight from the input.
 /// </para>
 /// Not thread-safe: one consumer feeds it.
 /// </summary>
@@ -22,23 +25,25 @@ public sealed class BandAccumulator
     private readonly StitchGeometry _g;
     private readonly ILabelSink _sink;
     private readonly float[] _profile;   // T: the 1-D window, weight(u, v) = profile[u] · profile[v]
-    private readonly float[] _rowWeight; // T: profile · profile[v] for the current tile row
-    private readonly float[] _bottom;    // [class][O rows][W]
-    private readonly float[] _right;     // [class][T rows][O]
-    private readonly float[] _scratch;   // [class][T]: one tile row of scores
+    private readonly float[] _profileC;  // T × Classes: profile[u] repeated per class, to weight interleaved rows
+    private readonly float[] _bottom;    // [O rows][W][class]
+    private readonly float[] _right;     // [T rows][O][class]
+    private readonly float[] _scratch;   // [T][class]: one tile row of weighted scores
     private readonly byte[] _labels;     // one final block, at most T × T
     private readonly long[] _counts;
     private int _nextRow, _nextCol;
     private bool _completed;
 
-    public BandAccumulator(StitchGeometry geometry, ILabelSink sink, BlendMode mode = BlendMode.Gaussian)
+    public BandAccumulator(StitchGeometry geometry, ILabelSink sink, BlendMode mode = BlendMode.Gaussian, TileScores scores = TileScores.Probabilities)
     {
         _g = geometry ?? throw new ArgumentNullException(nameof(geometry));
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
         Mode = mode;
+        Scores = scores;
         int c = geometry.Classes, t = geometry.Tile, o = geometry.Overlap;
         _profile = BlendWindow.Profile(mode, t, o);
-        _rowWeight = new float[t];
+        _profileC = new float[t * c];
+        for (int u = 0; u < t; u++) _profileC.AsSpan(u * c, c).Fill(_profile[u]);
         _bottom = new float[(long)c * o * geometry.Width <= Array.MaxLength
             ? c * o * geometry.Width
             : throw new ArgumentOutOfRangeException(nameof(geometry), $"a carry strip of {c}×{o}×{geometry.Width} floats is too large")];
@@ -50,6 +55,7 @@ public sealed class BandAccumulator
 
     public StitchGeometry Geometry => _g;
     public BlendMode Mode { get; }
+    public TileScores Scores { get; }
 
     /// <summary>The tile expected next, or null when every tile has been given.</summary>
     public (int Row, int Col)? Next => _nextRow < _g.Rows ? (_nextRow, _nextCol) : null;
@@ -58,21 +64,21 @@ public sealed class BandAccumulator
     public long CarryFloats => _bottom.LongLength + _right.LongLength;
 
     /// <summary>All buffers the accumulator holds, in bytes.</summary>
-    public long BufferBytes => 4L * (CarryFloats + _scratch.Length + _profile.Length + _rowWeight.Length) + _labels.Length + 8L * _counts.Length;
+    public long BufferBytes => 4L * (CarryFloats + _scratch.Length + _profile.Length + _profileC.Length) + _labels.Length + 8L * _counts.Length;
 
     /// <summary>Final pixels per class so far (complete after <see cref="Complete"/>).</summary>
     public ReadOnlySpan<long> PixelCounts => _counts;
 
-    /// <summary>Adds tile (row, col): softmax probabilities laid out Classes × T × T (class planes, row-major).</summary>
-    public void Aggregate(int row, int col, ReadOnlySpan<float> probabilities)
+    /// <summary>Adds tile (row, col): class scores (probabilities or logits, see <see cref="Scores"/>) laid out T × T × Classes, pixel-interleaved.</summary>
+    public void Aggregate(int row, int col, ReadOnlySpan<float> scores)
     {
         int expected = _g.Classes * _g.Tile * _g.Tile;
-        if (probabilities.Length != expected)
+        if (scores.Length != expected)
             throw new ArgumentException(
-                $"tile ({row}, {col}) has {probabilities.Length} values; expected {_g.Classes}×{_g.Tile}×{_g.Tile} = {expected}",
-                nameof(probabilities));
+                $"tile ({row}, {col}) has {scores.Length} values; expected {_g.Tile}×{_g.Tile}×{_g.Classes} = {expected}",
+                nameof(scores));
         Advance(row, col);
-        Process(row, col, probabilities, present: true);
+        Process(row, col, scores, present: true);
     }
 
     /// <summary>Marks tile (row, col) as not run (no tissue): it contributes nothing.</summary>
@@ -104,51 +110,68 @@ public sealed class BandAccumulator
         if (++_nextCol == _g.Cols) { _nextCol = 0; _nextRow++; }
     }
 
-    private void Process(int row, int col, ReadOnlySpan<float> probs, bool present)
+    private void Process(int row, int col, ReadOnlySpan<float> scores, bool present)
     {
-        int t = _g.Tile, s = _g.Stride, o = _g.Overlap, w = _g.Width, classes = _g.Classes;
+        int t = _g.Tile, s = _g.Stride, o = _g.Overlap, w = _g.Width, c = _g.Classes;
         int x0 = col * s, y0 = row * s;
         bool lastCol = col == _g.Cols - 1, lastRow = row == _g.Rows - 1;
         int uEnd = Math.Min(t, w - x0), vEnd = Math.Min(t, _g.Height - y0);
         int finalW = lastCol ? uEnd : s, finalH = lastRow ? vEnd : s;
-        int topFrom = col > 0 ? o : 0; // left columns of the top margin were moved into the right strip
+        int left = col > 0 ? o : 0;       // columns [0, left) receive the right strip
+        int topFrom = left;               // the top margin's left columns were moved into the right strip
         var scratch = _scratch.AsSpan();
         var labels = _labels.AsSpan(0, finalW * finalH);
 
         for (int v = 0; v < vEnd; v++)
         {
-            // 1. This tile's weighted scores for tile row v.
-            if (present)
+            var input = present ? scores.Slice(v * t * c, t * c) : default;
+            var rowLabels = v < finalH ? labels.Slice(v * finalW, finalW) : default;
+            bool received = row > 0 && v < o; // earlier tile rows left scores for this whole row
+            bool carried = v >= finalH;       // the whole row goes on to the next tile row
+
+            // Columns whose scores must be summed: received or carried rows entirely; otherwise only the left
+            // margin (from the right strip) and the right margin (into it). The middle is this tile's alone.
+            int midFrom = received || carried ? uEnd : left;
+            int midTo = received || carried ? uEnd : finalW;
+            Weigh(input, v, 0, midFrom, present);
+            Weigh(input, v, midTo, uEnd, present);
+            if (midTo > midFrom)
             {
-                SpanMath.Scale(_profile.AsSpan(0, uEnd), _profile[v], _rowWeight.AsSpan(0, uEnd));
-                for (int k = 0; k < classes; k++)
-                    SpanMath.Multiply(probs.Slice((k * t + v) * t, uEnd), _rowWeight, scratch.Slice(k * t, uEnd));
-            }
-            else
-            {
-                for (int k = 0; k < classes; k++) scratch.Slice(k * t, uEnd).Clear();
+                if (present) SpanMath.ArgmaxInterleaved(input.Slice(midFrom * c, (midTo - midFrom) * c), c, rowLabels[midFrom..midTo]);
+                else rowLabels[midFrom..midTo].Clear();
             }
 
-            // 2. What earlier tiles left for these pixels.
-            if (col > 0)
-                for (int k = 0; k < classes; k++)
-                    SpanMath.AddInPlace(scratch.Slice(k * t, o), _right.AsSpan((k * t + v) * o, o));
-            if (row > 0 && v < o)
-                for (int k = 0; k < classes; k++)
-                    SpanMath.AddInPlace(scratch.Slice(k * t + topFrom, uEnd - topFrom), _bottom.AsSpan((k * o + v) * w + x0 + topFrom, uEnd - topFrom));
+            // What earlier tiles left for these pixels.
+            if (left > 0)
+                SpanMath.AddInPlace(scratch[..(o * c)], _right.AsSpan(v * o * c, o * c));
+            if (received && uEnd > topFrom)
+                SpanMath.AddInPlace(scratch[(topFrom * c)..(uEnd * c)], _bottom.AsSpan(((v * w) + x0 + topFrom) * c, (uEnd - topFrom) * c));
 
-            // 3. Final pixels to labels; open ones into the strips (the bottom strip's rows v − S were read at v − S < v).
-            if (v < finalH)
-                SpanMath.Argmax(scratch, t, classes, labels.Slice(v * finalW, finalW));
+            // Final pixels to labels; open ones into the strips (the bottom strip's rows v − S were read at v − S < v).
+            if (!carried)
+            {
+                SpanMath.ArgmaxInterleaved(scratch[..(Math.Min(midFrom, finalW) * c)], c, rowLabels[..Math.Min(midFrom, finalW)]);
+                if (finalW > midTo)
+                    SpanMath.ArgmaxInterleaved(scratch[(midTo * c)..(finalW * c)], c, rowLabels[midTo..finalW]);
+            }
             else
-                for (int k = 0; k < classes; k++)
-                    scratch.Slice(k * t, finalW).CopyTo(_bottom.AsSpan((k * o + v - s) * w + x0, finalW));
+                scratch[..(finalW * c)].CopyTo(_bottom.AsSpan(((v - s) * w + x0) * c, finalW * c));
             if (!lastCol)
-                for (int k = 0; k < classes; k++)
-                    scratch.Slice(k * t + s, o).CopyTo(_right.AsSpan((k * t + v) * o, o));
+                scratch.Slice(s * c, o * c).CopyTo(_right.AsSpan(v * o * c, o * c));
         }
 
         foreach (byte label in labels) _counts[label]++;
         _sink.Write(x0, y0, finalW, finalH, labels);
+    }
+
+    /// <summary>scratch[u] = w(u, v) · p[u] for columns [from, to) of tile row v (zero for a skipped tile).</summary>
+    private void Weigh(ReadOnlySpan<float> rowScores, int v, int from, int to, bool present)
+    {
+        if (to <= from) return;
+        int c = _g.Classes;
+        var dst = _scratch.AsSpan(from * c, (to - from) * c);
+        if (!present) dst.Clear();
+        else if (Scores == TileScores.Logits) SpanMath.SoftmaxWeighted(rowScores.Slice(from * c, (to - from) * c), c, _profile.AsSpan(from), _profile[v], dst);
+        else SpanMath.MultiplyScaled(rowScores.Slice(from * c, (to - from) * c), _profileC.AsSpan(from * c), _profile[v], dst);
     }
 }

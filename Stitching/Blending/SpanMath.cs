@@ -1,32 +1,57 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace WsiSegment.Stitching.Blending;
 
 /// <summary>The accumulator's hot loops over float spans, vectorised with <see cref="Vector{T}"/>.</summary>
 internal static class SpanMath
 {
-    /// <summary>dst[i] = a[i] · b[i].</summary>
-    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dst)
+    /// <summary>dst[i] = a[i] · b[i] · s.</summary>
+    public static void MultiplyScaled(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float s, Span<float> dst)
     {
-        int n = dst.Length, i = 0;
+        int n = dst.Length;
         if (a.Length < n || b.Length < n) throw new ArgumentException("spans shorter than the destination");
         var va = MemoryMarshal.Cast<float, Vector<float>>(a[..n]);
         var vb = MemoryMarshal.Cast<float, Vector<float>>(b[..n]);
         var vd = MemoryMarshal.Cast<float, Vector<float>>(dst);
-        for (int j = 0; j < vd.Length; j++) vd[j] = va[j] * vb[j];
-        for (i = vd.Length * Vector<float>.Count; i < n; i++) dst[i] = a[i] * b[i];
+        var vs = new Vector<float>(s);
+        for (int j = 0; j < vd.Length; j++) vd[j] = va[j] * vb[j] * vs;
+        for (int i = vd.Length * Vector<float>.Count; i < n; i++) dst[i] = a[i] * b[i] * s;
     }
 
-    /// <summary>dst[i] = a[i] · s.</summary>
-    public static void Scale(ReadOnlySpan<float> a, float s, Span<float> dst)
+    /// <summary>
+    /// Per pixel p: dst[p·classes + k] = softmax(logits of p)[k] · weights[p] · s — probabilities from logits, then
+    /// weighted, in one pass (pixel-interleaved).
+    /// </summary>
+    public static void SoftmaxWeighted(ReadOnlySpan<float> logits, int classes, ReadOnlySpan<float> weights, float s, Span<float> dst)
     {
-        int n = dst.Length;
-        var va = MemoryMarshal.Cast<float, Vector<float>>(a[..n]);
-        var vd = MemoryMarshal.Cast<float, Vector<float>>(dst);
-        var vs = new Vector<float>(s);
-        for (int j = 0; j < vd.Length; j++) vd[j] = va[j] * vs;
-        for (int i = vd.Length * Vector<float>.Count; i < n; i++) dst[i] = a[i] * s;
+        int n = dst.Length / classes;
+        if (logits.Length < n * classes || weights.Length < n) throw new ArgumentException("spans shorter than the destination");
+        if (classes == 8 && Avx.IsSupported)
+        {
+            var src = MemoryMarshal.Cast<float, Vector256<float>>(logits[..(n * 8)]);
+            var dv = MemoryMarshal.Cast<float, Vector256<float>>(dst[..(n * 8)]);
+            for (int p = 0; p < n; p++)
+            {
+                var v = src[p];
+                var e = Vector256.Exp(v - HorizontalMax(v));
+                dv[p] = e * (weights[p] * s / Vector256.Sum(e));
+            }
+            return;
+        }
+        for (int p = 0; p < n; p++)
+        {
+            var px = logits.Slice(p * classes, classes);
+            var o = dst.Slice(p * classes, classes);
+            float max = px[0];
+            for (int k = 1; k < classes; k++) max = MathF.Max(max, px[k]);
+            float sum = 0;
+            for (int k = 0; k < classes; k++) sum += o[k] = MathF.Exp(px[k] - max);
+            float scale = weights[p] * s / sum;
+            for (int k = 0; k < classes; k++) o[k] *= scale;
+        }
     }
 
     /// <summary>dst[i] += src[i].</summary>
@@ -40,37 +65,46 @@ internal static class SpanMath
     }
 
     /// <summary>
-    /// labels[u] = the first class k with the largest planes[k·planeStride + u] (u &lt; labels.Length); all-zero
+    /// labels[p] = the first class k with the largest scores[p·classes + k] (pixel-interleaved scores); all-zero
     /// scores give class 0 (background).
     /// </summary>
-    public static void Argmax(ReadOnlySpan<float> planes, int planeStride, int classes, Span<byte> labels)
+    public static void ArgmaxInterleaved(ReadOnlySpan<float> scores, int classes, Span<byte> labels)
     {
-        int n = labels.Length, width = Vector<float>.Count, u = 0;
-        Span<int> lanes = stackalloc int[Vector<int>.Count];
-        for (; u + width <= n; u += width)
+        int n = labels.Length;
+        if (scores.Length < n * classes) throw new ArgumentException($"{scores.Length} scores for {n} pixels of {classes} classes");
+        if (classes == 8 && Avx.IsSupported)
         {
-            var best = new Vector<float>(planes.Slice(u, width));
-            var index = Vector<int>.Zero;
-            for (int k = 1; k < classes; k++)
-            {
-                var v = new Vector<float>(planes.Slice(k * planeStride + u, width));
-                var greater = Vector.GreaterThan(v, best);
-                best = Vector.ConditionalSelect(greater, v, best);
-                index = Vector.ConditionalSelect(greater, new Vector<int>(k), index);
-            }
-            index.CopyTo(lanes);
-            for (int i = 0; i < width; i++) labels[u + i] = (byte)lanes[i];
+            Argmax8(scores, labels);
+            return;
         }
-        for (; u < n; u++)
+        for (int p = 0; p < n; p++)
         {
-            float best = planes[u];
+            var px = scores.Slice(p * classes, classes);
+            float best = px[0];
             int index = 0;
-            for (int k = 1; k < classes; k++)
-            {
-                float v = planes[k * planeStride + u];
-                if (v > best) { best = v; index = k; }
-            }
-            labels[u] = (byte)index;
+            for (int k = 1; k < px.Length; k++)
+                if (px[k] > best) { best = px[k]; index = k; }
+            labels[p] = (byte)index;
         }
+    }
+
+    /// <summary>Eight classes: one 256-bit vector per pixel, a branch-free horizontal max, the lowest lane equal to it.</summary>
+    private static void Argmax8(ReadOnlySpan<float> scores, Span<byte> labels)
+    {
+        var pixels = MemoryMarshal.Cast<float, Vector256<float>>(scores[..(labels.Length * 8)]);
+        for (int p = 0; p < pixels.Length; p++)
+        {
+            var v = pixels[p];
+            uint equal = Vector256.Equals(v, HorizontalMax(v)).ExtractMostSignificantBits();
+            labels[p] = (byte)(equal == 0 ? 0 : BitOperations.TrailingZeroCount(equal)); // NaN scores: background
+        }
+    }
+
+    /// <summary>Every lane holds the largest of the eight.</summary>
+    private static Vector256<float> HorizontalMax(Vector256<float> v)
+    {
+        var m = Avx.Max(v, Avx.Permute2x128(v, v, 1));  // halves swapped
+        m = Avx.Max(m, Avx.Permute(m, 0b01_00_11_10));   // pairs swapped
+        return Avx.Max(m, Avx.Permute(m, 0b10_11_00_01)); // neighbours swapped
     }
 }

@@ -11,29 +11,30 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     private static readonly byte[] Truth = Field.Argmax();
 
     private static (ImageSink Sink, ClassPixelCounts Counts, BandAccumulator Acc) Stitch(
-        ProbabilityField field, StitchGeometry g, BlendMode mode, Func<int, int, bool>? skip = null)
+        ProbabilityField field, StitchGeometry g, BlendMode mode, TileScores scores = TileScores.Probabilities)
     {
         var sink = new ImageSink(field.Width, field.Height);
-        var acc = new BandAccumulator(g, sink, mode);
+        var acc = new BandAccumulator(g, sink, mode, scores);
         var junk = new Random(1);
         for (int r = 0; r < g.Rows; r++)
             for (int c = 0; c < g.Cols; c++)
-                if (skip?.Invoke(r, c) == true) acc.Skip(r, c);
-                else acc.Aggregate(r, c, field.Tile(g, r, c, junk));
+                acc.Aggregate(r, c, field.Tile(g, r, c, junk, logits: scores == TileScores.Logits));
         return (sink, acc.Complete(), acc);
     }
 
     [Theory]
-    [InlineData(BlendMode.Gaussian)]
-    [InlineData(BlendMode.Cosine)]
-    [InlineData(BlendMode.Average)]
-    [InlineData(BlendMode.Crop)]
-    public void Overlapping_non_divisible_tiles_give_back_the_argmax_of_the_field(BlendMode mode)
+    [InlineData(BlendMode.Gaussian, TileScores.Probabilities)]
+    [InlineData(BlendMode.Cosine, TileScores.Probabilities)]
+    [InlineData(BlendMode.Average, TileScores.Probabilities)]
+    [InlineData(BlendMode.Crop, TileScores.Probabilities)]
+    [InlineData(BlendMode.Gaussian, TileScores.Logits)]
+    [InlineData(BlendMode.Crop, TileScores.Logits)]
+    public void Overlapping_non_divisible_tiles_give_back_the_argmax_of_the_field(BlendMode mode, TileScores scores)
     {
         var g = new StitchGeometry(1000, 700, 256, 64, 4);
         Assert.Equal((5, 4), (g.Cols, g.Rows)); // 1000 = 4·192 + 232: the last column sticks out of the image
 
-        var (sink, counts, _) = Stitch(Field, g, mode);
+        var (sink, counts, _) = Stitch(Field, g, mode, scores);
 
         Assert.All(sink.Writes, n => Assert.Equal(1, n));
         Assert.Equal(Truth, sink.Labels);
@@ -62,6 +63,43 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(BlendMode.Gaussian)]
+    [InlineData(BlendMode.Average)]
+    public void Blending_logits_equals_blending_their_softmax_where_tiles_disagree(BlendMode mode)
+    {
+        // Every tile has its own random scores, so the blend (not just one tile) decides each overlap pixel.
+        var g = new StitchGeometry(700, 500, 128, 48, 8);
+        var rng = new Random(9);
+        var fromLogits = new ImageSink(700, 500);
+        var fromProbs = new ImageSink(700, 500);
+        var a = new BandAccumulator(g, fromLogits, mode, TileScores.Logits);
+        var b = new BandAccumulator(g, fromProbs, mode, TileScores.Probabilities);
+        var logits = new float[128 * 128 * 8];
+        var probs = new float[logits.Length];
+        for (int r = 0; r < g.Rows; r++)
+            for (int c = 0; c < g.Cols; c++)
+            {
+                for (int i = 0; i < logits.Length; i++) logits[i] = (float)(rng.NextDouble() * 6 - 3);
+                for (int p = 0; p < 128 * 128; p++)
+                {
+                    var l = logits.AsSpan(p * 8, 8);
+                    float max = float.MinValue, sum = 0;
+                    foreach (float x in l) max = Math.Max(max, x);
+                    for (int k = 0; k < 8; k++) sum += probs[p * 8 + k] = MathF.Exp(l[k] - max);
+                    for (int k = 0; k < 8; k++) probs[p * 8 + k] /= sum;
+                }
+                a.Aggregate(r, c, logits);
+                b.Aggregate(r, c, probs);
+            }
+        a.Complete();
+        b.Complete();
+        int same = fromLogits.Labels.Zip(fromProbs.Labels).Count(p => p.First == p.Second);
+        // Rounding differs (p·w vs e·w/Σe): only near-ties may flip.
+        Assert.True(same >= 0.9999 * fromLogits.Labels.Length, $"{fromLogits.Labels.Length - same} of {fromLogits.Labels.Length} differ");
+        Assert.Contains(fromLogits.Labels, l => l == 7);
+    }
+
+    [Theory]
     [InlineData(1000, 700, 256, 0)]    // no overlap
     [InlineData(1000, 700, 256, 128)]  // overlap = half the tile
     [InlineData(200, 150, 256, 64)]    // image smaller than one tile
@@ -81,8 +119,8 @@ public class BandAccumulatorTests(ITestOutputHelper output)
         var g = new StitchGeometry(1000, 700, 256, 64, 4);
         var acc = new BandAccumulator(g, new ImageSink(1000, 700));
         Assert.Equal(4L * 64 * 1000 + 4L * 256 * 64, acc.CarryFloats);
-        // Everything else is one tile row of scores and one block of labels: far below the probability map.
-        Assert.True(acc.BufferBytes < 4L * 4 * (64 * 1000 + 256 * 64 + 256) + 256 * 256 + 4096, $"{acc.BufferBytes} bytes");
+        // Everything else is one tile row of scores and of weights and one block of labels: far below the probability map.
+        Assert.True(acc.BufferBytes < 4L * 4 * (64 * 1000 + 256 * 64 + 2 * 256) + 256 * 256 + 4096, $"{acc.BufferBytes} bytes");
     }
 
     [Fact]
@@ -94,7 +132,7 @@ public class BandAccumulatorTests(ITestOutputHelper output)
         var sink = new ImageSink(1000, 700);
         var acc = new BandAccumulator(g, sink);
         var tile = new float[3 * 256 * 256];
-        tile.AsSpan(2 * 256 * 256).Fill(1f);
+        for (int p = 0; p < 256 * 256; p++) tile[p * 3 + 2] = 1f;
         for (int r = 0; r < g.Rows; r++)
             for (int c = 0; c < g.Cols; c++)
                 if (r == 1 && c == 2) acc.Skip(r, c); else acc.Aggregate(r, c, tile);
@@ -158,15 +196,17 @@ public class BandAccumulatorTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => new StitchGeometry(100, 100, 256, 64, 257));
     }
 
-    [Fact]
-    public void Throughput_keeps_up_with_the_model()
+    [Theory]
+    [InlineData(TileScores.Probabilities)]
+    [InlineData(TileScores.Logits)]
+    public void Throughput_keeps_up_with_the_model(TileScores scores)
     {
         // 8 classes, 1024 tiles with 64 overlap, 4×3 tiles: the stitcher must not be the bottleneck (~6 MP/s model).
         var g = new StitchGeometry(3900, 2900, 1024, 64, 8);
         var tile = new float[8 * 1024 * 1024];
         var rng = new Random(3);
         for (int i = 0; i < tile.Length; i++) tile[i] = (float)rng.NextDouble();
-        var acc = new BandAccumulator(g, new NullSink());
+        var acc = new BandAccumulator(g, new NullSink(), BlendMode.Gaussian, scores);
         acc.Aggregate(0, 0, tile); // warm-up (JIT)
         var sw = Stopwatch.StartNew();
         for (int r = 0; r < g.Rows; r++)
@@ -174,7 +214,7 @@ public class BandAccumulatorTests(ITestOutputHelper output)
                 if (r > 0 || c > 0) acc.Aggregate(r, c, tile);
         sw.Stop();
         double mps = (g.TileCount - 1) * 1024.0 * 1024 / sw.Elapsed.TotalSeconds / 1e6;
-        output.WriteLine($"accumulator: {mps:0.0} MP/s of model output (8 classes, gaussian)");
+        output.WriteLine($"accumulator: {mps:0.0} MP/s of model output (8 classes, gaussian, {scores})");
         // 6 MP/s is the model's pace; the bar is lower because Debug builds and a shared 2-core machine slow this down.
         Assert.True(mps > 3, $"{mps:0.0} MP/s");
     }

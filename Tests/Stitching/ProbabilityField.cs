@@ -47,8 +47,9 @@ internal sealed class ProbabilityField
         return labels;
     }
 
-    /// <summary>Tile (row, col) as Classes×T×T; pixels past the border get junk (the stitcher must ignore them).</summary>
-    public float[] Tile(StitchGeometry g, int row, int col, Random junk)
+    /// <summary>Tile (row, col) as T×T×Classes (pixel-interleaved), probabilities or logits (log p + a constant, whose
+    /// softmax is p again); pixels past the border get junk (the stitcher must ignore them).</summary>
+    public float[] Tile(StitchGeometry g, int row, int col, Random junk, bool logits = false)
     {
         int t = g.Tile;
         var tile = new float[Classes * t * t];
@@ -58,7 +59,7 @@ internal sealed class ProbabilityField
                 for (int u = 0; u < t; u++)
                 {
                     int x = x0 + u, y = y0 + v;
-                    tile[(k * t + v) * t + u] = x < Width && y < Height ? this[k, x, y] : (float)junk.NextDouble() * 10;
+                    tile[(v * t + u) * Classes + k] = x < Width && y < Height ? (logits ? MathF.Log(this[k, x, y]) + 3 : this[k, x, y]) : (float)junk.NextDouble() * 10;
                 }
         return tile;
     }
