@@ -26,7 +26,7 @@ public static class PipelineBenchmark
         var size = new Option<string>("--size") { Description = "Phantom size WxH for the throughput run.", DefaultValueFactory = _ => "10000x12000" };
         var bigSize = new Option<string>("--big-size") { Description = "Phantom size WxH for the memory-scaling run.", DefaultValueFactory = _ => "40000x48000" };
         var noBig = new Option<bool>("--no-big") { Description = "Skip the memory-scaling run (it takes several minutes)." };
-        var work = new Option<string?>("--work") { Description = "Folder for generated slides and outputs (default: a temporary folder, removed after)." };
+        var work = new Option<string?>("--work") { Description = "Folder for generated slides and outputs, kept, and phantoms in it reused by later runs (default: a temporary folder, removed after)." };
         var runs = new Option<int>("--runs") { Description = "Timed model-only forwards (median reported).", DefaultValueFactory = _ => 10 };
         var options = new SegmentOptionSet();
         var cmd = new Command("pipeline", "End-to-end MP/s vs model-only MP/s, stage breakdown, and peak RSS scaling with slide size.")
@@ -79,13 +79,13 @@ public static class PipelineBenchmark
         var rng = new Random(7);
         var rgb = new byte[(long)batch * tile * tile * 3];
         rng.NextBytes(rgb);
-        var probs = new float[(long)batch * engine.Classes * tile * tile];
-        for (int i = 0; i < 2; i++) engine.PredictProbabilities(rgb, batch, tile, tile, probs);
+        // The call the pipeline makes: bytes in, logits out in the network's layout.
+        for (int i = 0; i < 2; i++) engine.Predict(rgb, batch, tile, tile, ScoreKind.Logits).Dispose();
         var times = new List<double>();
         for (int i = 0; i < Math.Max(3, runs); i++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            engine.PredictProbabilities(rgb, batch, tile, tile, probs);
+            engine.Predict(rgb, batch, tile, tile, ScoreKind.Logits).Dispose();
             times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
         times.Sort();
@@ -96,9 +96,17 @@ public static class PipelineBenchmark
     private static async Task<SegmentRun> RunSegmentAsync(ParseResult parse, SegmentOptions seg, string dir, string size, double mpp, ILogger log, CancellationToken ct)
     {
         var (w, h) = SynthCommand.ParseSize(size);
-        string slideDir = Path.Combine(dir, size);
-        log.LogInformation("Generating an all-tissue {Size} phantom at {Mpp} µm/px", size, mpp);
-        var files = PhantomWriter.Write(new PhantomOptions { Width = w, Height = h, Seed = 11, TissueFraction = 1.0, Mpp = mpp }, slideDir, null, ct);
+        string slideDir = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{size}-{mpp}um"));
+        var options = new PhantomOptions { Width = w, Height = h, Seed = 11, TissueFraction = 1.0, Mpp = mpp };
+        var files = new PhantomFiles(Path.Combine(slideDir, $"phantom-{options.Seed}.tif"), Path.Combine(slideDir, $"phantom-{options.Seed}.labels.tif"));
+        // Phantoms are renamed into place only when complete, so one found in --work from an earlier run can be reused.
+        if (File.Exists(files.Slide) && File.Exists(files.Labels))
+            log.LogInformation("Reusing the {Size} phantom in {Dir}", size, slideDir);
+        else
+        {
+            log.LogInformation("Generating an all-tissue {Size} phantom at {Mpp} µm/px", size, mpp);
+            files = PhantomWriter.Write(options, slideDir, null, ct);
+        }
         var args = new List<string>
         {
             "segment", files.Slide, "-o", Path.Combine(slideDir, "out"), "--quiet",
