@@ -42,17 +42,19 @@ public static class GeoJsonWriter
             throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "simplification tolerance must be ≥ 0");
         if (!double.IsFinite(minPolygonArea) || minPolygonArea < 0)
             throw new ArgumentOutOfRangeException(nameof(minPolygonArea), minPolygonArea, "minimum polygon area must be ≥ 0");
-        var regions = new List<ClassRegion>();
-        for (int k = 1; k < classes.Count; k++)
+        // Classes are independent: trace and simplify them in parallel (this runs after the model is done, when
+        // every core is free), keeping the features in class order.
+        var regions = new ClassRegion?[classes.Count];
+        Parallel.For(1, classes.Count, k =>
         {
             var traced = LabelContours.Trace(labels, (byte)k, Factory, minPolygonArea);
-            if (traced.IsEmpty) continue;
+            if (traced.IsEmpty) return;
             var multi = tolerance > 0 ? SimplifyEach(traced, tolerance) : traced;
             multi.Apply(new ToLevel0(labels, analysisToLevel0));
             multi.GeometryChanged();
-            if (!multi.IsEmpty) regions.Add(new ClassRegion(k, classes[k], multi));
-        }
-        return regions;
+            if (!multi.IsEmpty) regions[k] = new ClassRegion(k, classes[k], multi);
+        });
+        return regions.OfType<ClassRegion>().ToList();
     }
 
     /// <summary>Default <c>minPolygonArea</c> in reduced pixels².</summary>
