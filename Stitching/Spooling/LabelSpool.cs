@@ -185,10 +185,12 @@ public sealed class LabelSpool : ILabelSink, IDisposable
         }
 
         public override bool CanRead => true;
-        public override bool CanSeek => false;
+        // Seekable on purpose: libvips keeps every byte read from an unseekable source (so that it could rewind
+        // after sniffing the format), which would hold the whole label image in memory.
+        public override bool CanSeek => true;
         public override bool CanWrite => false;
         public override long Length => spool.Length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
+        public override long Position { get => _position; set => Seek(value, SeekOrigin.Begin); }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -221,7 +223,19 @@ public sealed class LabelSpool : ILabelSink, IDisposable
         }
 
         public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            long target = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => _position + offset,
+                _ => spool.Length + offset,
+            };
+            if (target < 0 || target > spool.Length) throw new IOException($"seek to {target} outside the {spool.Length}-byte label spool {spool.Path}");
+            return _position = target;
+        }
+
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
