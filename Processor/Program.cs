@@ -4,5 +4,9 @@ namespace WsiSegment.Processor;
 
 public static class Program
 {
-    public static Task<int> Main(string[] args) => CommandLineApp.RunAsync(args);
+    public static Task<int> Main(string[] args)
+    {
+        SingleArenaRelaunch.IfNeeded(args);
+        return CommandLineApp.RunAsync(args);
+    }
 }
