@@ -33,8 +33,10 @@ internal static class SingleArenaRelaunch
             return;
         }
         if (argv.Length == 0) return;
-        if (setenv(Variable, "1", 1) != 0) return;
-        execv("/proc/self/exe", [.. argv, null]);
+        // The real path, not /proc/self/exe, so that ps and top still show the program's name.
+        string? self = Environment.ProcessPath;
+        if (self is null || setenv(Variable, "1", 1) != 0) return;
+        execv(self, [.. argv, null]);
         // Only reached when exec failed: carry on in this process (the variable is set but inert here).
     }
 

@@ -149,53 +149,26 @@ public sealed class SlideSegmenter : IDisposable
             int classes = _engine.Classes;
             var geometry = new StitchGeometry(plan.Width, plan.Height, grid.Tile, grid.Overlap, classes);
             ClassPixelCounts counts;
-            var maskOptions = new MaskOutputOptions
+            using (var spool = LabelSpool.CreateTemporary(plan.Width, plan.Height, staging.StagingDir))
             {
-                Mpp = plan.AnalysisMpp ?? targetMpp,
-                Classes = LabelClassesOf(_model.Card),
-                Outputs = MaskOutputsOf(_options),
-            };
-            using (var spool = LabelSpool.CreateTemporary(plan.Width, plan.Height, staging.StagingDir, progressive: true))
-            {
-                // The pyramids and the reduced labels stream the spool's rows as they become final, so they are
-                // written while later rows are still being computed instead of after them.
-                using var writeCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                var writing = Task.Run(() => clock.Time("write masks (overlapped)", () =>
-                    new PyramidWriter(_logs.CreateLogger<PyramidWriter>()).Write(spool, staging.Staged(stem), maskOptions, writeCts.Token)));
-                var reducing = Task.Run(() => clock.Time("reduce labels (overlapped)", () => ReducedLabels.FromSpool(spool, 2048, writeCts.Token)));
-                try
+                var accumulator = new BandAccumulator(geometry, spool, BlendModeOf(_options.Blend), TileScores.Logits);
+                using (var analysis = AnalysisImage.Open(slide, plan))
+                using (var reader = new BandReader(analysis, grid, selection))
                 {
-                    var accumulator = new BandAccumulator(geometry, spool, BlendModeOf(_options.Blend), TileScores.Logits);
-                    using (var analysis = AnalysisImage.Open(slide, plan))
-                    using (var reader = new BandReader(analysis, grid, selection))
-                    {
-                        await RunStagesAsync(slidePath, reader, accumulator, selection, clock, progress, ct);
-                    }
-                    counts = accumulator.Complete();
+                    await RunStagesAsync(slidePath, reader, accumulator, selection, clock, progress, ct);
                 }
-                catch (Exception e)
-                {
-                    spool.Fail(e);
-                    await writeCts.CancelAsync();
-                    try { await Task.WhenAll(writing, reducing); } catch { /* the stream's failure is the one to report */ }
-                    throw;
-                }
+                counts = accumulator.Complete();
 
                 progress?.Report(new PipelineProgress(slidePath, "writing", grid.Count, grid.Count, 0));
-                var tail = Stopwatch.StartNew();
-                ReducedLabels reduced;
-                try
+                var maskOptions = new MaskOutputOptions
                 {
-                    await writing;
-                    reduced = await reducing;
-                }
-                catch
-                {
-                    await writeCts.CancelAsync();
-                    try { await Task.WhenAll(writing, reducing); } catch { /* reported below */ }
-                    throw;
-                }
-                clock.Add("finish writes", tail.Elapsed);
+                    Mpp = plan.AnalysisMpp ?? targetMpp,
+                    Classes = LabelClassesOf(_model.Card),
+                    Outputs = MaskOutputsOf(_options),
+                };
+                clock.Time("write masks", () => new PyramidWriter(_logs.CreateLogger<PyramidWriter>())
+                    .Write(spool, staging.Staged(stem), maskOptions, ct));
+                var reduced = clock.Time("reduce labels", () => ReducedLabels.FromSpool(spool, maxSide: 2048));
                 if (_options.WriteGeoJson)
                     clock.Time("write geojson", () => GeoJsonWriter.Write(staging.Staged(stem + ".geojson"), reduced, maskOptions.Classes, plan.DownsampleToLevel0));
                 clock.Time("write thumbnail", () =>

@@ -162,7 +162,6 @@ public sealed class BandAccumulator
 
         foreach (byte label in labels) _counts[label]++;
         _sink.Write(x0, y0, finalW, finalH, labels);
-        if (lastCol) _sink.RowsFinal(y0 + finalH);
     }
 
     /// <summary>scratch[u] = w(u, v) · p[u] for columns [from, to) of tile row v (zero for a skipped tile).</summary>

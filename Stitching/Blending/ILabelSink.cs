@@ -6,8 +6,4 @@ public interface ILabelSink
     /// <summary>Writes a block of labels (row-major, <paramref name="width"/> × <paramref name="height"/> bytes)
     /// whose top-left pixel is (<paramref name="x"/>, <paramref name="y"/>) in the analysis image.</summary>
     void Write(int x, int y, int width, int height, ReadOnlySpan<byte> labels);
-
-    /// <summary>Rows [0, <paramref name="rows"/>) are complete: no later block touches them (called after the last
-    /// block of each tile row). Lets a consumer stream finished rows while later ones are still being computed.</summary>
-    void RowsFinal(int rows) { }
 }

@@ -9,8 +9,7 @@ namespace WsiSegment.Stitching.Output;
 /// Turns a finished label spool into the pyramidal TIFFs viewers open (see DESIGN.md "Masks that viewers open"):
 /// X.mask.tif (tiled, lossless, page pyramid with NewSubfileType = 1, mode-shrunk, MPP in the resolution tags, no
 /// ImageDescription), X.mask.ome.tif (same labels, SubIFD pyramid, OME-XML) and X.overlay.tif (RGB class colours).
-/// libvips streams the spool's rows (as a PGM through a .NET stream, sequentially), so memory does not grow with the
-/// slide and writing can run while the labels are still being computed.
+/// libvips streams the spool (its raw loader maps windows of rows, not the file), so memory does not grow with the slide.
 /// </summary>
 public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
 {
@@ -19,52 +18,50 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
 
     private readonly ILogger _log = logger ?? NullLogger<PyramidWriter>.Instance;
 
-    /// <summary>
-    /// Writes the requested outputs for the labels in <paramref name="spool"/> as <paramref name="outputStem"/>.mask.tif,
-    /// .mask.ome.tif and .overlay.tif, all at once, each streaming the spool's rows as they become final: started
-    /// on a progressive spool before the labels are computed, the writing overlaps the computing. All or nothing:
-    /// if one output fails (or the spool does), none is left behind.
-    /// </summary>
+    /// <summary>Writes the requested outputs for the labels in <paramref name="spool"/> as
+    /// <paramref name="outputStem"/>.mask.tif, .mask.ome.tif and .overlay.tif.</summary>
     public MaskOutputFiles Write(LabelSpool spool, string outputStem, MaskOutputOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(spool);
+        return Write(spool.Path, spool.Width, spool.Height, outputStem, options, ct);
+    }
+
+    /// <summary>As <see cref="Write(LabelSpool, string, MaskOutputOptions, CancellationToken)"/> for a raw uint8 file
+    /// (row-major <paramref name="width"/> × <paramref name="height"/>).</summary>
+    public MaskOutputFiles Write(string spoolPath, int width, int height, string outputStem, MaskOutputOptions options, CancellationToken ct = default)
+    {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         VipsCheck.Ensure();
+        long expected = (long)width * height;
+        var info = new FileInfo(spoolPath);
+        if (!info.Exists || info.Length != expected)
+            throw new IOException($"label spool {spoolPath} should hold {width}×{height} = {expected} bytes, found {(info.Exists ? info.Length : 0)}");
 
-        var kinds = new List<(Kind Kind, string Path)>();
-        if (options.Outputs.HasFlag(MaskOutputs.Mask)) kinds.Add((Kind.Mask, outputStem + ".mask.tif"));
-        if (options.Outputs.HasFlag(MaskOutputs.OmeMask)) kinds.Add((Kind.Ome, outputStem + ".mask.ome.tif"));
-        if (options.Outputs.HasFlag(MaskOutputs.Overlay)) kinds.Add((Kind.Overlay, outputStem + ".overlay.tif"));
-
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        // One thread each: every save blocks in its reads until the rows it needs are final.
-        var saves = kinds.Select(k => Task.Factory.StartNew(() =>
-        {
-            try { return Save(spool, k.Path, options, k.Kind, failed.Token); }
-            catch { failed.Cancel(); throw; }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        string? mask = null, ome = null, overlay = null;
+        var written = new List<string>();
         try
         {
-            Task.WaitAll(saves);
+            if (options.Outputs.HasFlag(MaskOutputs.Mask))
+                written.Add(mask = Save(spoolPath, width, height, outputStem + ".mask.tif", options, Kind.Mask, ct));
+            if (options.Outputs.HasFlag(MaskOutputs.OmeMask))
+                written.Add(ome = Save(spoolPath, width, height, outputStem + ".mask.ome.tif", options, Kind.Ome, ct));
+            if (options.Outputs.HasFlag(MaskOutputs.Overlay))
+                written.Add(overlay = Save(spoolPath, width, height, outputStem + ".overlay.tif", options, Kind.Overlay, ct));
         }
-        catch (AggregateException e)
+        catch
         {
-            foreach (var (_, path) in kinds) try { File.Delete(path); } catch (IOException) { }
-            ct.ThrowIfCancellationRequested();
-            var root = e.InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.InnerExceptions[0];
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(root);
+            // All or nothing: a run that failed half-way leaves no outputs behind.
+            foreach (var f in written) try { File.Delete(f); } catch (IOException) { }
             throw;
         }
-        string? Find(Kind kind) => kinds.Where(k => k.Kind == kind).Select(k => k.Path).FirstOrDefault();
-        return new MaskOutputFiles(Find(Kind.Mask), Find(Kind.Ome), Find(Kind.Overlay));
+        return new MaskOutputFiles(mask, ome, overlay);
     }
 
     private enum Kind { Mask, Ome, Overlay }
 
-    private string Save(LabelSpool spool, string path, MaskOutputOptions o, Kind kind, CancellationToken ct)
+    private string Save(string spoolPath, int width, int height, string path, MaskOutputOptions o, Kind kind, CancellationToken ct)
     {
-        int width = spool.Width, height = spool.Height;
         var started = System.Diagnostics.Stopwatch.StartNew();
         int bands = kind == Kind.Overlay ? 3 : 1;
         bool bigTiff = o.BigTiff ?? (long)width * height * bands * 4 / 3 > BigTiffThreshold;
@@ -73,11 +70,8 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
         {
             AtomicFile.Write(path, temp =>
             {
-                var rows = spool.OpenRowStream(ct);
-                using var pgm = new PgmStream(rows, width, height);
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, rows.Stopped);
-                using var loaded = Image.NewFromStream(pgm, access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
-                using var labels = loaded.Copy(interpretation: Enums.Interpretation.Bw);
+                using var labels = Image.Rawload(spoolPath, width, height, 1, format: Enums.BandFormat.Uchar,
+                    interpretation: Enums.Interpretation.Bw);
                 using var image = kind switch
                 {
                     Kind.Overlay => Colourise(labels, o.Classes),
@@ -118,19 +112,9 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
                 else if (VipsCheck.HasKeep) args.Add("keep", Enums.ForeignKeep.None); // no metadata (no ImageDescription)
                 else args.Add("strip", true);
 
-                // Killing the pipeline is the way out libvips survives (see LabelSpool.RowStream).
-                image.SetProgress(null, stop.Token);
-                try
-                {
-                    Operation.Call("tiffsave", args, image, temp);
-                }
-                catch (VipsException) when (rows.Failure is not null)
-                {
-                    // The labels stopped coming: that, not libvips' "truncated" error, is the reason.
-                }
-                if (rows.Failure is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+                if (ct.CanBeCanceled) image.SetProgress(null, ct);
+                Operation.Call("tiffsave", args, image, temp);
                 ct.ThrowIfCancellationRequested();
-                if (!rows.Complete) throw new IOException($"libvips stopped reading the labels of {path} early");
             });
         }
         catch (VipsException e)

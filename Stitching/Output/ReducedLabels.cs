@@ -16,10 +16,9 @@ public sealed record ReducedLabels(int Width, int Height, int Factor, int Source
 
     /// <summary>
     /// Shrinks the spool by mode (the most common label of each Factor×Factor block; ties go to the lower label)
-    /// so the long side is at most <paramref name="maxSide"/>. Reads the spool in strips of Factor rows, each once
-    /// it is final (so this can run while a progressive spool is still being filled).
+    /// so the long side is at most <paramref name="maxSide"/>. Reads the spool in strips of Factor rows.
     /// </summary>
-    public static ReducedLabels FromSpool(LabelSpool spool, int maxSide = 2048, CancellationToken ct = default)
+    public static ReducedLabels FromSpool(LabelSpool spool, int maxSide = 2048)
     {
         ArgumentNullException.ThrowIfNull(spool);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSide, 1);
@@ -31,7 +30,6 @@ public sealed record ReducedLabels(int Width, int Height, int Factor, int Source
         for (int ry = 0; ry < h; ry++)
         {
             int y0 = ry * factor, rows = Math.Min(factor, spool.Height - y0);
-            spool.WaitForRows(y0 + rows, ct);
             spool.ReadRows(y0, rows, strip);
             for (int rx = 0; rx < w; rx++)
             {

@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using NetVips;
 using WsiSegment.Stitching.Output;
-using WsiSegment.Stitching.Spooling;
 using WsiSegment.Tests.Support;
 
 namespace WsiSegment.Tests.Stitching;
@@ -148,59 +146,11 @@ public class PyramidWriterTests
         var e = Assert.ThrowsAny<IOException>(() => new PyramidWriter().Write(spool, stem, Options));
         Assert.Contains("slide.mask.tif", e.Message);
         Assert.Equal(["l.u8"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+
+        // A spool of the wrong size is refused before anything is written.
+        Assert.Contains("l.u8", Assert.Throws<IOException>(() =>
+            new PyramidWriter().Write(spool.Path, W, H + 1, dir.File("x"), Options)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new PyramidWriter().Write(spool, dir.File("x"), Options with { Mpp = 0 }));
-    }
-
-    [Fact]
-    public async Task Writing_streams_a_progressive_spool_while_its_rows_arrive()
-    {
-        using var dir = new TempDir("pyr");
-        using var spool = LabelSpool.Create(dir.File("l.u8"), W, H, progressive: true);
-        var writing = Task.Run(() => new PyramidWriter().Write(spool, dir.File("slide"), Options));
-        var truth = TestLabels.Image(W, H);
-        for (int y = 0; y < H; y += 100)
-        {
-            await Task.Delay(20);
-            Assert.False(writing.IsCompleted); // it waits for rows that are not final yet
-            int rows = Math.Min(100, H - y);
-            spool.Write(0, y, W, rows, truth.AsSpan(y * W, rows * W));
-            spool.RowsFinal(y + rows);
-            if (y == 700)
-            {
-                // Tiles reach the files while rows are still missing: the labels are streamed, not loaded whole
-                // first (which is what libvips does with an unseekable source, holding the whole image in memory).
-                var streamed = Stopwatch.StartNew();
-                while (!Directory.GetFiles(dir.Path, "*.part").Any(f => new FileInfo(f).Length > 10_000))
-                {
-                    Assert.True(streamed.Elapsed < TimeSpan.FromSeconds(60), "no tile was written before the last rows arrived");
-                    await Task.Delay(50);
-                }
-            }
-        }
-        var files = await writing.WaitAsync(TimeSpan.FromMinutes(2));
-
-        using (var level0 = Image.Tiffload(files.Mask!, page: 0))
-            Assert.Equal(truth, Pixels(level0));
-        using (var ome = Image.Tiffload(files.OmeMask!, page: 0))
-            Assert.Equal(truth, Pixels(ome));
-        using (var overlay = Image.Tiffload(files.Overlay!, page: 0))
-            Assert.Equal((W, H, 3), (overlay.Width, overlay.Height, overlay.Bands));
-    }
-
-    [Fact]
-    public async Task A_spool_that_fails_half_way_fails_the_writer_with_its_reason_and_leaves_nothing_behind()
-    {
-        using var dir = new TempDir("pyr");
-        using var spool = LabelSpool.Create(dir.File("l.u8"), W, H, progressive: true);
-        var writing = Task.Run(() => new PyramidWriter().Write(spool, dir.File("slide"), Options));
-        spool.Write(0, 0, W, 500, TestLabels.Image(W, H).AsSpan(0, 500 * W));
-        spool.RowsFinal(500);
-        await Task.Delay(100);
-        spool.Fail(new IOException("the disk is full"));
-
-        var e = await Assert.ThrowsAnyAsync<IOException>(() => writing.WaitAsync(TimeSpan.FromMinutes(2)));
-        Assert.Contains("the disk is full", e.ToString());
-        Assert.Equal(["l.u8"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }
 }
 
