@@ -13,6 +13,7 @@ public sealed record SegmentReport
     public double TotalSeconds { get; init; }
     public double MegapixelsPerSecond { get; init; }
     public long PeakRssBytes { get; init; }
+    public required RuntimeSection Runtime { get; init; }
     public required IReadOnlyDictionary<string, string> Outputs { get; init; }
     public required string Software { get; init; }
     public DateTimeOffset Finished { get; init; }
@@ -28,4 +29,8 @@ public sealed record SegmentReport
     public sealed record ClassArea(int Id, string Name, string Colour, long Pixels, double? AreaMm2, double Fraction);
 
     public sealed record PatchCounts(int Total, int Run, int Skipped);
+
+    /// <summary>What the figures above depend on: intra-op threads, whether glibc's allocator was tuned, and its arena
+    /// limit (MALLOC_ARENA_MAX; "1" when the single-arena re-exec ran).</summary>
+    public sealed record RuntimeSection(int Threads, int Cores, bool AllocatorTuned, string? MallocArenaMax);
 }

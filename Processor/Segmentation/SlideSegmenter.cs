@@ -363,6 +363,8 @@ public sealed class SlideSegmenter : IDisposable
             TotalSeconds = Math.Round(elapsed.TotalSeconds, 3),
             MegapixelsPerSecond = Math.Round((double)plan.Width * plan.Height / 1e6 / Math.Max(1e-3, elapsed.TotalSeconds), 3),
             PeakRssBytes = ProcessMemory.PeakRssBytes(),
+            Runtime = new SegmentReport.RuntimeSection(TorchSharp.torch.get_num_threads(), Environment.ProcessorCount,
+                TorchRuntime.AllocatorTuned, Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX")),
             Outputs = outputs,
             Software = "wsi-segment " + (Assembly.GetEntryAssembly()?.GetName().Version?.ToString(3) ?? "dev"),
             Finished = DateTimeOffset.UtcNow,

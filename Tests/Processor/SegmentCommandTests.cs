@@ -30,6 +30,10 @@ public class SegmentCommandTests
         Assert.Equal(64, report.RootElement.GetProperty("slide").GetProperty("sha256").GetString()!.Length);
         long pixels = report.RootElement.GetProperty("classes").EnumerateArray().Sum(c => c.GetProperty("pixels").GetInt64());
         Assert.Equal((long)w * h, pixels);
+        // segment re-executes itself with one malloc arena (the tests' environment does not set one).
+        var runtime = report.RootElement.GetProperty("runtime");
+        Assert.Equal("1", runtime.GetProperty("mallocArenaMax").GetString());
+        Assert.True(runtime.GetProperty("allocatorTuned").GetBoolean());
 
         // OpenSlide opens the mask with every level; its resolution tags give the MPP back.
         var props = OpenSlideProperties.Read(stem + ".mask.tif");

@@ -78,6 +78,23 @@ public class TissueDetectorTests
     }
 
     [Fact]
+    public void A_slide_too_large_for_the_working_mpp_is_analysed_coarser_within_the_side_limit()
+    {
+        using var dir = new TempDir("tissue");
+        string path = PinkBlobSlide(dir, out double blobPx);
+        using var slide = SlideSource.Open(path);
+        var plan = ResolutionPlanner.Plan(slide, new ResolutionOptions { TargetMpp = 1.0 });
+        // At 8 µm/px the mask would be 250×188; a 100-pixel limit makes it coarser (20 µm/px), still finding the blob.
+        var mask = TissueDetector.Detect(slide, plan, new TissueOptions { MaxWorkingSide = 100 });
+        Assert.True(Math.Max(mask.Width, mask.Height) <= 100, $"{mask.Width}x{mask.Height}");
+        Assert.InRange(mask.Mpp, 19, 21);
+        double blobUm2 = blobPx * Mpp * Mpp;
+        Assert.InRange(mask.TissueAreaUm2, 0.85 * blobUm2, 1.15 * blobUm2);
+        Assert.Equal(1.0, mask.Fraction(700, 650, 100, 100), 3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TissueOptions { MaxWorkingSide = 10 }.Validate());
+    }
+
+    [Fact]
     public void Blank_slide_has_no_tissue_and_every_patch_is_skipped()
     {
         using var dir = new TempDir("blank");

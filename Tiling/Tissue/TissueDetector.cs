@@ -35,9 +35,11 @@ public static class TissueDetector
         double mpp0 = plan.Level0Mpp ?? options.NominalMpp;
         var levels = slide.Levels;
         var l0 = levels[0];
-        // Level-0 pixels per mask pixel: the working resolution, but fine enough for MinWorkingSide pixels.
-        double wanted = options.WorkingMpp / mpp0;
-        double cap = Math.Max(1.0, Math.Max(l0.Width, l0.Height) / (double)options.MinWorkingSide);
+        // Level-0 pixels per mask pixel: the working resolution, but coarse enough for at most MaxWorkingSide pixels
+        // (memory) and fine enough for MinWorkingSide.
+        int longSide = Math.Max(l0.Width, l0.Height);
+        double wanted = Math.Max(options.WorkingMpp / mpp0, longSide / (double)options.MaxWorkingSide);
+        double cap = Math.Max(1.0, longSide / (double)options.MinWorkingSide);
         wanted = Math.Clamp(wanted, 1.0, cap);
         int level = 0;
         for (int i = 1; i < levels.Count; i++)

@@ -20,6 +20,13 @@ public sealed record TissueOptions
     /// <summary>Tiny slides are analysed at a finer resolution so that the mask has at least this many pixels on its long side.</summary>
     public int MinWorkingSide { get; init; } = 64;
 
+    /// <summary>
+    /// Huge slides are analysed coarser than <see cref="WorkingMpp"/> so that the mask has at most this many pixels
+    /// on its long side: the detector needs ~25 bytes per mask pixel (RGB, channels, component labels), which for
+    /// a 40,000×48,000 slide at 2 µm/px would otherwise be 3 GB. Default 4096.
+    /// </summary>
+    public int MaxWorkingSide { get; init; } = 4096;
+
     /// <summary>Level-0 µm per pixel assumed when the slide has none (the mask's areas are then nominal). Default 0.5 (20×).</summary>
     public double NominalMpp { get; init; } = 0.5;
 
@@ -63,6 +70,7 @@ public sealed record TissueOptions
         if (!(WorkingMpp > 0)) throw new ArgumentOutOfRangeException(nameof(WorkingMpp), WorkingMpp, "must be positive");
         if (!(NominalMpp > 0)) throw new ArgumentOutOfRangeException(nameof(NominalMpp), NominalMpp, "must be positive");
         if (MinWorkingSide < 1) throw new ArgumentOutOfRangeException(nameof(MinWorkingSide), MinWorkingSide, "must be at least 1");
+        if (MaxWorkingSide < MinWorkingSide) throw new ArgumentOutOfRangeException(nameof(MaxWorkingSide), MaxWorkingSide, $"must be at least MinWorkingSide ({MinWorkingSide})");
         if (!(DarkCleanupRadiusUm >= 0)) throw new ArgumentOutOfRangeException(nameof(DarkCleanupRadiusUm), DarkCleanupRadiusUm, "must be 0 or more");
         if (!(CleanupRadiusUm >= 0)) throw new ArgumentOutOfRangeException(nameof(CleanupRadiusUm), CleanupRadiusUm, "must be 0 or more");
         if (!(MinObjectAreaUm2 >= 0)) throw new ArgumentOutOfRangeException(nameof(MinObjectAreaUm2), MinObjectAreaUm2, "must be 0 or more");
