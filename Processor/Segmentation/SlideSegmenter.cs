@@ -151,7 +151,7 @@ public sealed class SlideSegmenter : IDisposable
             ClassPixelCounts counts;
             using (var spool = LabelSpool.CreateTemporary(plan.Width, plan.Height, staging.StagingDir))
             {
-                var accumulator = new BandAccumulator(geometry, spool, BlendModeOf(_options.Blend), TileScores.Logits);
+                using var accumulator = new BandAccumulator(geometry, spool, BlendModeOf(_options.Blend), TileScores.Logits);
                 using (var analysis = AnalysisImage.Open(slide, plan))
                 using (var reader = new BandReader(analysis, grid, selection))
                 {

@@ -18,15 +18,15 @@ namespace WsiSegment.Stitching.Blending;
 /// tile ran over sums to zero everywhere, which the argmax turns into class 0 (background). Pixels only one tile
 /// covers need no weights at all (w > 0 does not change an argmax), so they are argmaxed straight from the input.
 /// </para>
-/// Not thread-safe: one consumer feeds it.
+/// Not thread-safe: one consumer feeds it. The carry strips are released at <see cref="Complete"/> (or dispose).
 /// </summary>
-public sealed class BandAccumulator
+public sealed class BandAccumulator : IDisposable
 {
     private readonly StitchGeometry _g;
     private readonly ILabelSink _sink;
     private readonly float[] _profile;   // T: the 1-D window, weight(u, v) = profile[u] · profile[v]
     private readonly float[] _profileC;  // T × Classes: profile[u] repeated per class, to weight interleaved rows
-    private readonly float[] _bottom;    // [O rows][W][class]
+    private readonly NativeFloatBuffer _bottom; // [O rows][W][class]
     private readonly float[] _right;     // [T rows][O][class]
     private readonly float[] _scratch;   // [T][class]: one tile row of weighted scores
     private readonly byte[] _labels;     // one final block, at most T × T
@@ -44,9 +44,9 @@ public sealed class BandAccumulator
         _profile = BlendWindow.Profile(mode, t, o);
         _profileC = new float[t * c];
         for (int u = 0; u < t; u++) _profileC.AsSpan(u * c, c).Fill(_profile[u]);
-        _bottom = new float[(long)c * o * geometry.Width <= Array.MaxLength
+        _bottom = new NativeFloatBuffer((long)c * o * geometry.Width <= Array.MaxLength
             ? c * o * geometry.Width
-            : throw new ArgumentOutOfRangeException(nameof(geometry), $"a carry strip of {c}×{o}×{geometry.Width} floats is too large")];
+            : throw new ArgumentOutOfRangeException(nameof(geometry), $"a carry strip of {c}×{o}×{geometry.Width} floats is too large"));
         _right = new float[c * t * o];
         _scratch = new float[c * t];
         _labels = new byte[t * t];
@@ -61,7 +61,7 @@ public sealed class BandAccumulator
     public (int Row, int Col)? Next => _nextRow < _g.Rows ? (_nextRow, _nextCol) : null;
 
     /// <summary>Floats held in the two carry strips (C·O·W + C·T·O): what the memory bound is about.</summary>
-    public long CarryFloats => _bottom.LongLength + _right.LongLength;
+    public long CarryFloats => (long)_bottom.Length + _right.LongLength;
 
     /// <summary>All buffers the accumulator holds, in bytes.</summary>
     public long BufferBytes => 4L * (CarryFloats + _scratch.Length + _profile.Length + _profileC.Length) + _labels.Length + 8L * _counts.Length;
@@ -96,7 +96,14 @@ public sealed class BandAccumulator
             throw new InvalidOperationException(
                 $"cannot complete: tile ({next.Row}, {next.Col}) of {_g.Rows}×{_g.Cols} has not been aggregated or skipped");
         _completed = true;
+        _bottom.Dispose(); // the largest buffer (C·O·W floats): give it back before the outputs are written
         return new ClassPixelCounts(_counts.ToArray());
+    }
+
+    public void Dispose()
+    {
+        _completed = true;
+        _bottom.Dispose();
     }
 
     private void Advance(int row, int col)
