@@ -158,6 +158,8 @@ public sealed class SlideSegmenter : IDisposable
                     await RunStagesAsync(slidePath, reader, accumulator, selection, clock, progress, ct);
                 }
                 counts = accumulator.Complete();
+                // The stream's memory (carry strip, activations, patch buffers) is idle while the outputs are written.
+                TorchRuntime.ReleaseFreedMemory();
 
                 progress?.Report(new PipelineProgress(slidePath, "writing", grid.Count, grid.Count, 0));
                 var maskOptions = new MaskOutputOptions
