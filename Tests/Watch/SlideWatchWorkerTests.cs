@@ -70,7 +70,10 @@ public class SlideWatchWorkerTests
         // Still running: a later slide is taken too.
         TestSlides.WriteTiledTiff(fx.Inbox("later.tif"), seed: 4);
         await InProcessWatch.WaitUntil(() => File.Exists(Path.Combine(fx.Folders.Done, "later.tif")), TimeSpan.FromSeconds(30), "the later slide is done");
-        using var status = JsonDocument.Parse(File.ReadAllText(Path.Combine(fx.Folders.Outbox, "status.json")));
+        // status.json is rewritten just after the slide is moved: give it that moment (a loaded machine showed 3).
+        string statusPath = Path.Combine(fx.Folders.Outbox, "status.json");
+        await InProcessWatch.WaitUntil(() => DoneCount(statusPath) == 4, TimeSpan.FromSeconds(10), "status.json counts the later slide");
+        using var status = JsonDocument.Parse(File.ReadAllText(statusPath));
         Assert.Equal(4, status.RootElement.GetProperty("counts").GetProperty("done").GetInt32());
         Assert.Equal(3, status.RootElement.GetProperty("counts").GetProperty("failed").GetInt32());
         Assert.Empty(Directory.GetFiles(fx.Folders.Claims));
@@ -239,4 +242,17 @@ public class SlideWatchWorkerTests
     }
 
     private static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+
+    private static int DoneCount(string statusPath)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(statusPath));
+            return doc.RootElement.GetProperty("counts").GetProperty("done").GetInt32();
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return -1; // being replaced right now
+        }
+    }
 }
