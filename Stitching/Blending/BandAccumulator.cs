@@ -18,7 +18,8 @@ namespace WsiSegment.Stitching.Blending;
 /// tile ran over sums to zero everywhere, which the argmax turns into class 0 (background). Pixels only one tile
 /// covers need no weights at all (w > 0 does not change an argmax), so they are argmaxed straight from the input.
 /// </para>
-/// Not thread-safe: one consumer feeds it. The carry strips are released at <see cref="Complete"/> (or dispose).
+/// Not thread-safe: one consumer feeds it. The bottom strip (the one that grows with the width) is released at
+/// <see cref="Complete"/> (or dispose).
 /// </summary>
 public sealed class BandAccumulator : IDisposable
 {
