@@ -145,12 +145,7 @@ public static class BenchCommand
     {
         for (int i = 0; i < warmup; i++) action();
         var times = new List<double>(runs);
-        for (int i = 0; i < runs; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            action();
-            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
+        for (int i = 0; i < runs; i++) times.Add(TimeOnce(action));
         return times;
     }
 

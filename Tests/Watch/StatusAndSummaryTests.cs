@@ -71,7 +71,7 @@ public class StatusAndSummaryTests
         var slides = new HashSet<string>();
         foreach (var line in lines.Skip(1))
         {
-            var f = ParseCsvLine(line);
+            var f = WsiSegment.Model.Training.PatchIndex.SplitCsv(line); // the project's RFC 4180 line splitter
             Assert.Equal(10, f.Count);
             Assert.True(slides.Add(f[1]));
             if (f[2] == "failed") Assert.Equal("corrupt: tile 3, \"bad\"", f[6]);
@@ -91,28 +91,5 @@ public class StatusAndSummaryTests
         Assert.EndsWith("area_mm2_b", File.ReadAllLines(path)[0]);
         var aside = Assert.Single(Directory.GetFiles(dir.Path, "summary.*.csv"));
         Assert.Contains("x.svs", File.ReadAllText(aside));
-    }
-
-    /// <summary>RFC 4180 fields of one line (quoted fields may hold commas and doubled quotes).</summary>
-    private static List<string> ParseCsvLine(string line)
-    {
-        var fields = new List<string>();
-        var sb = new System.Text.StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else sb.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { fields.Add(sb.ToString()); sb.Clear(); }
-            else sb.Append(c);
-        }
-        fields.Add(sb.ToString());
-        return fields;
     }
 }
