@@ -158,7 +158,7 @@ public sealed class InferenceEngine : IDisposable
         bytes.bytes = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(rgb), rgb.Length);
         var x = bytes.to(_device).to(ScalarType.Float32);
         if (_bgr) x = x.flip(3);
-        x = x.mul_(_scale).add_(_offset);
+        x = x.mul_(_scale).add_(_offset, HeldScalars.One);
         // NHWC memory viewed as NCHW: already channels-last, no copy.
         return x.to(_dtype).permute(0, 3, 1, 2);
     }

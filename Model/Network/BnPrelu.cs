@@ -27,6 +27,6 @@ public sealed class BnPrelu : nn.Module<Tensor, Tensor>
     {
         if (_bnFolded) return act.call(input);
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(act.call(bn.call(input)));
+        return scope.MoveToOuter(act.call(BatchNormForward.Apply(bn, input)));
     }
 }

@@ -32,7 +32,7 @@ public sealed class ConvBnPrelu : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = conv.call(input);
-        if (!_bnFolded) x = bn.call(x);
+        if (!_bnFolded) x = BatchNormForward.Apply(bn, x);
         return scope.MoveToOuter(act.call(x));
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using WsiSegment.Model.Runtime;
 using static TorchSharp.torch;
 
 namespace WsiSegment.Model.Network;
@@ -38,7 +39,7 @@ public sealed class EspBlock : nn.Module<Tensor, Tensor>
         var reduced = c1.call(input);
         var combine = EspBranches.Merge(reduced, d1, d2, d4, d8, d16);
         // cat's backward does not need its output, so the residual may be added in place even when training.
-        if (add) combine = combine.add_(input);
+        if (add) combine = combine.add_(input, HeldScalars.One);
         return scope.MoveToOuter(bn.call(combine));
     }
 }

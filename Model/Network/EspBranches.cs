@@ -1,3 +1,4 @@
+using WsiSegment.Model.Runtime;
 using static TorchSharp.torch;
 
 namespace WsiSegment.Model.Network;
@@ -20,9 +21,9 @@ internal static class EspBranches
     {
         var b1 = d1.call(reduced);
         var add1 = d2.call(reduced);
-        var add2 = d4.call(reduced).add_(add1);
-        var add3 = d8.call(reduced).add_(add2);
-        var add4 = d16.call(reduced).add_(add3);
+        var add2 = d4.call(reduced).add_(add1, HeldScalars.One);
+        var add3 = d8.call(reduced).add_(add2, HeldScalars.One);
+        var add4 = d16.call(reduced).add_(add3, HeldScalars.One);
         return cat([b1, add1, add2, add3, add4], 1);
     }
 }

@@ -38,6 +38,6 @@ public sealed class EspDownsampler : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var reduced = c1.call(input);
         var combine = EspBranches.Merge(reduced, d1, d2, d4, d8, d16);
-        return scope.MoveToOuter(act.call(bn.call(combine)));
+        return scope.MoveToOuter(act.call(BatchNormForward.Apply(bn, combine)));
     }
 }

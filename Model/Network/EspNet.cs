@@ -62,7 +62,7 @@ public sealed class EspNet : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var f = encoder.Encode(ChannelsLast.Of(input));
         var encoderLogits = encoder.Classifier.call(f.Output2Cat);
-        var output2C = up_l3.call(_brFolded ? encoderLogits : br.call(encoderLogits));
+        var output2C = up_l3.call(_brFolded ? encoderLogits : BatchNormForward.Apply(br, encoderLogits));
         var output1C = level3_C.call(f.Output1Cat);
         var combL2L3 = up_l2.call(combine_l2_l3.call(cat([output1C, output2C], 1)));
         var concatFeatures = conv.call(cat([combL2L3, f.Output0], 1));
