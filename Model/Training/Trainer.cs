@@ -91,14 +91,13 @@ public sealed class Trainer
             InitialiseEncoder(network, encoderCheckpoint);
         network.to(device);
 
-        var optimizer = optim.Adam(network.parameters(), lr: _options.LearningRate, beta1: 0.9, beta2: 0.999, weight_decay: _options.WeightDecay);
+        using var optimizer = AdamOptimizer.For(network, new AdamOptions { LearningRate = _options.LearningRate, WeightDecay = _options.WeightDecay });
         int startEpoch = 0;
         double bestMiou = -1;
         int bestEpoch = 0;
         if (resumeState is not null)
         {
             files.Restore(network, optimizer);
-            ((TorchSharp.Modules.OptimizerHelper)optimizer).to(device);
             startEpoch = resumeState.Epoch;
             bestMiou = resumeState.BestMeanIoU;
             bestEpoch = resumeState.BestEpoch;
@@ -123,7 +122,7 @@ public sealed class Trainer
         {
             var clock = Stopwatch.StartNew();
             double lr = _options.LearningRateAt(epoch);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.LearningRate = lr;
 
             var (trainLoss, trainPatches) = TrainEpoch(stage, network, optimizer, classWeights, loader, crop, labelStride, epoch, epochs, device, ct);
             var (valLoss, scores) = Validate(stage, network, classWeights, loader, labelStride, epoch, epochs, device, ct);
@@ -148,7 +147,7 @@ public sealed class Trainer
         return new StageResult(stage, directory, epochs, bestMiou, bestEpoch, File.Exists(files.Best) ? files.Best : files.Last, files.Last, history);
     }
 
-    private (double Loss, int Patches) TrainEpoch(TrainingStage stage, nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer,
+    private (double Loss, int Patches) TrainEpoch(TrainingStage stage, nn.Module<Tensor, Tensor> network, AdamOptimizer optimizer,
         Tensor classWeights, BatchLoader loader, int crop, int labelStride, int epoch, int epochs, Device device, CancellationToken ct)
     {
         network.train();
@@ -161,7 +160,7 @@ public sealed class Trainer
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var (input, target) = ToTensors(batch, device);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var logits = network.call(input);
             var loss = nn.functional.cross_entropy(logits, target, weight: classWeights, ignore_index: PatchAugmenter.IgnoreLabel);
             double value = loss.item<float>();
@@ -173,13 +172,13 @@ public sealed class Trainer
             double norm = nn.utils.clip_grad_norm_(network.parameters(), 1e9);
             if (!double.IsFinite(norm))
             {
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 if (++skipped > Math.Max(2, batches / 4))
                     throw new InvalidOperationException($"{stage} epoch {epoch + 1}: {skipped} batches gave non-finite gradients; lower --lr");
                 _log.LogDebug("{Stage} epoch {Epoch}: skipped a step with non-finite gradients", stage, epoch + 1);
                 continue;
             }
-            optimizer.step();
+            optimizer.Step();
             lossSum += value * batch.Count;
             patches += batch.Count;
             done++;

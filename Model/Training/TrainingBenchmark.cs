@@ -22,7 +22,7 @@ public static class TrainingBenchmark
         torch.manual_seed(1);
         using var network = NetworkFactory.Create(arch, classes, p, q);
         network.to(dev).train();
-        var optimizer = optim.Adam(network.parameters(), lr: 5e-4, weight_decay: 5e-4);
+        using var optimizer = AdamOptimizer.For(network, new AdamOptions { LearningRate = 5e-4, WeightDecay = 5e-4 });
         int labelSize = size / arch.OutputStride();
         using var input = randn(batch, 3, size, size, device: dev);
         using var target = randint(0, classes, [batch, labelSize, labelSize], dtype: ScalarType.Int64, device: dev);
@@ -33,10 +33,10 @@ public static class TrainingBenchmark
             ct.ThrowIfCancellationRequested();
             if (i == warmup) clock.Start();
             using var scope = NewDisposeScope();
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var loss = nn.functional.cross_entropy(network.call(input), target, weight: weights);
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             _ = loss.item<float>(); // waits for the device
         }
         clock.Stop();

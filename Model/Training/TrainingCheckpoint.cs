@@ -23,7 +23,7 @@ public sealed record TrainingState
 
 /// <summary>
 /// A stage's files in its output folder: <c>last.safetensors</c> / <c>best.safetensors</c> (weights + model card,
-/// via <see cref="Checkpoint"/>), <c>last.optim</c> (TorchSharp's Adam state: moments and step counts) and
+/// via <see cref="Checkpoint"/>), <c>last.optim.safetensors</c> (the Adam state: moments and step counts, see <see cref="AdamOptimizer"/>) and
 /// <c>last.state.json</c> (<see cref="TrainingState"/>). Files are written beside and renamed into place, so an
 /// interrupted save leaves the previous epoch's set intact.
 /// </summary>
@@ -32,7 +32,7 @@ public sealed class TrainingCheckpoint(string directory)
     public string Directory { get; } = directory;
     public string Last => Path.Combine(Directory, "last.safetensors");
     public string Best => Path.Combine(Directory, "best.safetensors");
-    public string Optimizer => Path.Combine(Directory, "last.optim");
+    public string Optimizer => Path.Combine(Directory, "last.optim.safetensors");
     public string State => Path.Combine(Directory, "last.state.json");
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -40,11 +40,11 @@ public sealed class TrainingCheckpoint(string directory)
     public bool CanResume => File.Exists(Last) && File.Exists(Optimizer) && File.Exists(State);
 
     /// <summary>Saves the last checkpoint set, and copies it to best when <paramref name="isBest"/>.</summary>
-    public ModelCard Save(nn.Module<Tensor, Tensor> network, ModelCard card, optim.Optimizer optimizer, TrainingState state, bool isBest)
+    public ModelCard Save(nn.Module<Tensor, Tensor> network, ModelCard card, AdamOptimizer optimizer, TrainingState state, bool isBest)
     {
         System.IO.Directory.CreateDirectory(Directory);
         ModelCard saved = Checkpoint.Save(Last + ".tmp", network, card);
-        ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(Optimizer + ".tmp");
+        optimizer.Save(Optimizer + ".tmp");
         File.WriteAllText(State + ".tmp", JsonSerializer.Serialize(state, Json));
         // Weights last: a state file never points past the weights beside it.
         File.Move(Optimizer + ".tmp", Optimizer, overwrite: true);
@@ -68,17 +68,17 @@ public sealed class TrainingCheckpoint(string directory)
     }
 
     /// <summary>Loads the last weights into <paramref name="network"/> and the Adam state into <paramref name="optimizer"/>.</summary>
-    public void Restore(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer)
+    public void Restore(nn.Module<Tensor, Tensor> network, AdamOptimizer optimizer)
     {
         var content = SafetensorsFile.Read(Last);
         WeightLoader.Load(network, content.ByName, Last, hint: "resume needs the same --p, --q and classes as the run that wrote it");
         try
         {
-            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(Optimizer);
+            optimizer.Load(Optimizer);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException)
+        catch (SafetensorsFormatException e)
         {
-            throw new InvalidDataException($"{Optimizer}: optimizer state does not fit this network ({e.Message})", e);
+            throw new InvalidDataException($"{Optimizer}: not a readable optimizer state ({e.Reason})", e);
         }
     }
 }

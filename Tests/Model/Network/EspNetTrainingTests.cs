@@ -1,6 +1,7 @@
 using TorchSharp;
 using WsiSegment.Model.Network;
 using WsiSegment.Model.Runtime;
+using WsiSegment.Model.Training;
 using static TorchSharp.torch;
 
 namespace WsiSegment.Tests.Model.Network;
@@ -15,7 +16,7 @@ public class EspNetTrainingTests
         manual_seed(11);
         using var net = new EspNet(5, p: 1, q: 1);
         net.train();
-        using var optimiser = optim.Adam(net.parameters(), lr: 5e-3);
+        using var optimiser = AdamOptimizer.For(net, new AdamOptions { LearningRate = 5e-3 });
         using var x = randn(2, 3, 32, 32);
         // Labels with spatial structure (quadrants + a stripe), not noise: learnable by a small network.
         using var yy = arange(32).reshape(1, 32, 1).expand(2, 32, 32);
@@ -25,10 +26,10 @@ public class EspNetTrainingTests
         for (int step = 0; step < 200; step++)
         {
             using var scope = NewDisposeScope();
-            optimiser.zero_grad();
+            optimiser.ZeroGrad();
             var loss = nn.functional.cross_entropy(net.call(x), y);
             loss.backward();
-            optimiser.step();
+            optimiser.Step();
             if (step == 0) first = loss.item<float>();
             last = loss.item<float>();
         }
