@@ -11,7 +11,7 @@ namespace WsiSegment.Tests.Tiling;
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class MemoryCollection
 {
-    /// <summary>Process-wide memory is measured: nothing else may run meanwhile.</summary>
+    /// <summary>Process-wide memory is measured, or the GC stormed: nothing else may run meanwhile.</summary>
     public const string Name = "memory (runs alone)";
 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchSharp;
 using WsiSegment.Model;
 using WsiSegment.Model.Cards;
 using WsiSegment.Model.Inference;
@@ -19,14 +20,18 @@ public class InferenceEngineTests
     {
         manual_seed(seed);
         var net = NetworkFactory.Create(arch, classes);
+        // Held Scalars, not bare numbers: many tests call this while others collect (see HeldScalars).
+        using var tenth = 0.1.ToScalar();
+        using var half = 0.5.ToScalar();
         using (no_grad())
         {
             foreach (var (name, t) in net.state_dict())
             {
-                if (name.EndsWith("running_mean")) t.copy_(randn_like(t) * 0.1);
-                else if (name.EndsWith("running_var")) t.copy_(rand_like(t) + 0.5);
-                else if (name.EndsWith("bn.weight") || name.EndsWith("br.weight")) t.copy_(rand_like(t) + 0.5);
-                else if (name.EndsWith("bn.bias") || name.EndsWith("br.bias")) t.copy_(randn_like(t) * 0.1);
+                using var scope = NewDisposeScope();
+                if (name.EndsWith("running_mean")) t.copy_(randn_like(t).mul_(tenth));
+                else if (name.EndsWith("running_var")) t.copy_(rand_like(t).add_(half, HeldScalars.One));
+                else if (name.EndsWith("bn.weight") || name.EndsWith("br.weight")) t.copy_(rand_like(t).add_(half, HeldScalars.One));
+                else if (name.EndsWith("bn.bias") || name.EndsWith("br.bias")) t.copy_(randn_like(t).mul_(tenth));
             }
         }
         net.eval();

@@ -5,6 +5,8 @@ using static TorchSharp.torch;
 
 namespace WsiSegment.Tests.Model.Training;
 
+/// <summary>Runs alone: TorchSharp's Adam, the reference here, passes temporary Scalars that a collection in a parallel test could free (see HeldScalars).</summary>
+[Collection(WsiSegment.Tests.Tiling.MemoryCollection.Name)]
 public class AdamOptimizerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("adam-").FullName;
