@@ -127,6 +127,49 @@ public class PyramidWriterTests
         }
     }
 
+    [Theory]
+    [InlineData(1203, 777, 256)] // odd sizes: each level rounds down, the last band of a level is short
+    [InlineData(3000, 40, 128)]  // a strip: the height runs out first
+    [InlineData(16, 16, 512)]    // smaller than one tile: a single level
+    public void Every_reduced_pixel_is_a_mode_of_the_two_by_two_block_above_it(int width, int height, int tile)
+    {
+        using var dir = new TempDir("pyr");
+        // Noisy labels with every class, so ties and three-way splits occur often.
+        var random = new Random(width * 7 + height);
+        var labels = new byte[width * height];
+        for (int i = 0; i < labels.Length; i++) labels[i] = (byte)(random.Next(3) == 0 ? random.Next(8) : (i % width) * 8 / width);
+        File.WriteAllBytes(dir.File("l.u8"), labels);
+        var files = new PyramidWriter().Write(dir.File("l.u8"), width, height, dir.File("slide"),
+            Options with { Outputs = MaskOutputs.Mask | MaskOutputs.OmeMask, TileSize = tile });
+
+        var above = labels;
+        int aboveWidth = width, aboveHeight = height;
+        int pages = OpenSlideProperties.Read(files.Mask!).LevelCount;
+        Assert.Equal(Math.Max(1, (int)Math.Ceiling(Math.Log2(Math.Max(width, height) / (double)tile)) + 1), pages);
+        for (int page = 0; page < pages; page++)
+        {
+            using var level = Image.Tiffload(files.Mask!, page: page);
+            using var sub = page == 0 ? Image.Tiffload(files.OmeMask!) : Image.Tiffload(files.OmeMask!, subifd: page - 1);
+            var pixels = Pixels(level);
+            Assert.Equal(pixels, Pixels(sub)); // both files hold the same tiles
+            if (page == 0) { Assert.Equal(labels, pixels); continue; }
+            Assert.Equal((aboveWidth / 2, aboveHeight / 2), (level.Width, level.Height));
+            for (int y = 0; y < level.Height; y++)
+            for (int x = 0; x < level.Width; x++)
+            {
+                var block = new[] { above[2 * y * aboveWidth + 2 * x], above[2 * y * aboveWidth + 2 * x + 1],
+                                    above[(2 * y + 1) * aboveWidth + 2 * x], above[(2 * y + 1) * aboveWidth + 2 * x + 1] };
+                int best = block.Max(v => block.Count(b => b == v));
+                byte got = pixels[y * level.Width + x];
+                Assert.True(block.Count(b => b == got) == best, $"page {page} ({x}, {y}): {got} is not a mode of [{string.Join(", ", block)}]");
+            }
+            (above, aboveWidth, aboveHeight) = (pixels, level.Width, level.Height);
+        }
+        var info = Tool.Run("tiffinfo", [files.OmeMask!]);
+        Assert.DoesNotContain("Warning", info.Stderr);
+        if (pages > 1) Assert.Contains($"SubIFD 0 of chain {pages - 2}", info.Stdout); // each SubIFD its own chain, as libvips writes them
+    }
+
     [Fact]
     public void BigTiff_can_be_forced_and_openslide_still_reads_it()
     {
