@@ -168,17 +168,23 @@ public sealed class SlideSegmenter : IDisposable
                     Classes = LabelClassesOf(_model.Card),
                     Outputs = MaskOutputsOf(_options),
                 };
-                clock.Time("write masks", () => new PyramidWriter(_logs.CreateLogger<PyramidWriter>())
-                    .Write(spool, staging.Staged(stem), maskOptions, ct));
-                var reduced = clock.Time("reduce labels", () => ReducedLabels.FromSpool(spool, maxSide: 2048));
-                if (_options.WriteGeoJson)
-                    clock.Time("write geojson", () => GeoJsonWriter.Write(staging.Staged(stem + ".geojson"), reduced, maskOptions.Classes, plan.DownsampleToLevel0));
-                clock.Time("write thumbnail", () =>
+                // The pyramids and the vector/thumbnail outputs read the finished spool independently; side by side,
+                // each fills the cores the other leaves idle (libvips' pyramid writer keeps about one and a half busy).
+                var masks = Task.Run(() => clock.Time("write masks", () => new PyramidWriter(_logs.CreateLogger<PyramidWriter>())
+                    .Write(spool, staging.Staged(stem), maskOptions, ct)), ct);
+                var summaries = Task.Run(() =>
                 {
-                    // The smallest level covers the whole slide; shrink it lazily so even a big one stays cheap.
-                    using var thumb = slide.Level(slide.Levels.Count - 1).ThumbnailImage(512, height: 512);
-                    ThumbnailComposer.Write(staging.Staged(stem + ".thumb.png"), thumb, reduced, maskOptions.Classes);
-                });
+                    var reduced = clock.Time("reduce labels", () => ReducedLabels.FromSpool(spool, maxSide: 2048));
+                    if (_options.WriteGeoJson)
+                        clock.Time("write geojson", () => GeoJsonWriter.Write(staging.Staged(stem + ".geojson"), reduced, maskOptions.Classes, plan.DownsampleToLevel0));
+                    clock.Time("write thumbnail", () =>
+                    {
+                        // The smallest level covers the whole slide; shrink it lazily so even a big one stays cheap.
+                        using var thumb = slide.Level(slide.Levels.Count - 1).ThumbnailImage(512, height: 512);
+                        ThumbnailComposer.Write(staging.Staged(stem + ".thumb.png"), thumb, reduced, maskOptions.Classes);
+                    });
+                }, ct);
+                await Task.WhenAll(masks, summaries).ConfigureAwait(false);
             }
 
             string sha = await hashTask;
