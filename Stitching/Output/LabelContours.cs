@@ -1,4 +1,5 @@
 using NetTopologySuite.Algorithm;
+using NetTopologySuite.Algorithm.Locate;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.Geometries.Utilities;
 using NetTopologySuite.Index.Strtree;
@@ -9,8 +10,8 @@ namespace WsiSegment.Stitching.Output;
 /// Exact outlines of one label's pixels as polygons with holes, traced along pixel edges in one pass (linear in the
 /// pixel count; unioning per-pixel runs instead took tens of seconds on a 2048² mask).
 /// <para>Each boundary edge is directed with the label's pixel on its right; rings follow edges and, where two pixels
-/// of the label touch only at a corner, turn right (keeping to the same pixel), so a ring never crosses itself.
-/// Rings with positive shoelace area (image axes, y down) are shells, the others holes; a hole belongs to the
+/// of the label touch only at a corner, turn right (keeping to the same pixel), so a ring never crosses itself; where
+/// it touches itself it is split into simple loops. Loops with positive shoelace area (image axes, y down) are shells, the others holes; a hole belongs to the
 /// smallest shell that contains the pixel beside it.</para>
 /// </summary>
 public static class LabelContours
@@ -43,6 +44,7 @@ public static class LabelContours
         }
         if (!any) return factory.CreateMultiPolygon();
 
+        var pinched = new Dictionary<long, int>();
         var shells = new List<(LinearRing Ring, double Area)>();
         var holes = new List<(LinearRing Ring, Coordinate Inside)>();
         var coords = new List<Coordinate>();
@@ -52,8 +54,6 @@ public static class LabelContours
             {
                 int d0 = System.Numerics.BitOperations.TrailingZeroCount(outgoing[start]);
                 int x = start % vw, y = start / vw, d = d0;
-                // A pixel of the label beside the first edge (on its right): locates holes in their shells.
-                var inside = new Coordinate(x + 0.5 * Dx[d] - 0.5 * Dy[d], y + 0.5 * Dy[d] + 0.5 * Dx[d]);
                 coords.Clear();
                 coords.Add(new Coordinate(x, y));
                 double area2 = 0;
@@ -78,11 +78,16 @@ public static class LabelContours
                     if (next != d) coords.Add(new Coordinate(x, y)); // corners only
                     d = next;
                 }
-                coords.Add(coords[0].Copy());
-                if (Math.Abs(area2) / 2 < minArea) continue;
-                var ring = factory.CreateLinearRing(coords.ToArray());
-                if (area2 > 0) shells.Add((ring, area2 / 2));
-                else holes.Add((ring, inside));
+                // Four corners make a rectangle, which cannot touch itself: most speckle stops here.
+                if (coords.Count == 4 && Math.Abs(area2) / 2 < minArea) continue;
+                foreach (var loop in SimpleLoops(coords, pinched))
+                {
+                    double loopArea2 = SignedArea2(loop);
+                    if (Math.Abs(loopArea2) / 2 < minArea) continue;
+                    var ring = factory.CreateLinearRing(loop);
+                    if (loopArea2 > 0) shells.Add((ring, loopArea2 / 2));
+                    else holes.Add((ring, InsideOfFirstEdge(loop)));
+                }
             }
         }
 
@@ -91,12 +96,20 @@ public static class LabelContours
         {
             var index = new STRtree<int>();
             for (int i = 0; i < shells.Count; i++) index.Insert(shells[i].Ring.EnvelopeInternal, i);
+            // A large shell is asked about many holes: an indexed locator answers in log time, not a walk of the ring.
+            var locators = new Dictionary<int, IndexedPointInAreaLocator>();
             foreach (var (ring, inside) in holes)
             {
                 int owner = -1;
                 foreach (int i in index.Query(new Envelope(inside)))
-                    if ((owner < 0 || shells[i].Area < shells[owner].Area) && PointLocation.IsInRing(inside, shells[i].Ring.CoordinateSequence))
-                        owner = i;
+                {
+                    if (owner >= 0 && shells[i].Area >= shells[owner].Area) continue;
+                    bool within = shells[i].Ring.NumPoints < 64
+                        ? PointLocation.IsInRing(inside, shells[i].Ring.CoordinateSequence)
+                        : (locators.TryGetValue(i, out var locator) ? locator
+                            : locators[i] = new IndexedPointInAreaLocator(shells[i].Ring)).Locate(inside) != Location.Exterior;
+                    if (within) owner = i;
+                }
                 // A hole is smaller than its shell, so dropping small rings never orphans a kept hole.
                 if (owner < 0) throw new InvalidOperationException("a hole outside every shell: contour tracing is inconsistent");
                 holesOf[owner].Add(ring);
@@ -105,13 +118,97 @@ public static class LabelContours
         // Shells of one label never overlap (they touch at most at corners), so the multipolygon is valid when each
         // polygon is; checking per polygon is linear, whereas a whole-geometry IsValid on a speckled mask took seconds.
         var polygons = new List<Polygon>(shells.Count);
+        var touches = new Dictionary<(double, double), int>();
         for (int i = 0; i < shells.Count; i++)
         {
             var polygon = factory.CreatePolygon(shells[i].Ring, holesOf[i].ToArray());
-            if (polygon.IsValid) polygons.Add(polygon);
-            else polygons.AddRange(Polygons(GeometryFixer.Fix(polygon))); // should not happen
+            if (CornerTouchesAreHarmless(polygon, touches) || polygon.IsValid) polygons.Add(polygon);
+            else polygons.AddRange(Polygons(GeometryFixer.Fix(polygon))); // holes whose touches cut the interior in two (rare)
         }
         return factory.CreateMultiPolygon(polygons.ToArray());
+    }
+
+    /// <summary>
+    /// A cheap sufficient test of validity for a traced polygon. Its rings run along pixel edges, never cross and never
+    /// share an edge, and its holes lie inside its shell; they can only meet at pixel corners. That is valid unless a
+    /// ring meets itself or the meetings between rings close a loop (which would cut the interior in two). Both show
+    /// up as a repeated corner: in the same ring, or linking two rings already linked. JTS's IsValid (a topology
+    /// graph per polygon, most of GeoJSON's time) then runs only for polygons that fail this test.
+    /// </summary>
+    private static bool CornerTouchesAreHarmless(Polygon polygon, Dictionary<(double, double), int> ringAt)
+    {
+        int rings = polygon.NumInteriorRings + 1;
+        ringAt.Clear();
+        var parent = rings > 1 ? Enumerable.Range(0, rings).ToArray() : null;
+        for (int r = 0; r < rings; r++)
+        {
+            var sequence = (r == 0 ? polygon.ExteriorRing : polygon.GetInteriorRingN(r - 1)).CoordinateSequence;
+            for (int i = 0; i < sequence.Count - 1; i++) // the last point closes the ring
+            {
+                var key = (sequence.GetX(i), sequence.GetY(i));
+                if (!ringAt.TryAdd(key, r))
+                {
+                    int other = ringAt[key];
+                    if (other == r || parent is null) return false;
+                    int a = Root(parent, r), b = Root(parent, other);
+                    if (a == b) return false;
+                    parent[a] = b;
+                }
+            }
+        }
+        return true;
+
+        static int Root(int[] parent, int i)
+        {
+            while (parent[i] != i) i = parent[i] = parent[parent[i]];
+            return i;
+        }
+    }
+
+    /// <summary>
+    /// Splits a traced ring where it passes a corner twice (two pixels of the label touching diagonally, joined
+    /// elsewhere, pinch off a pocket there). JTS calls such a self-touching ring invalid, and repairing thousands of
+    /// them with GeometryFixer was most of GeoJSON's time on a noisy mask; as separate loops, the pocket is a hole
+    /// (or an island) that touches the rest at one point, which is valid. Each loop is returned closed.
+    /// </summary>
+    private static IEnumerable<Coordinate[]> SimpleLoops(List<Coordinate> corners, Dictionary<long, int> position)
+    {
+        position.Clear();
+        var stack = new List<Coordinate>(corners.Count);
+        foreach (var c in corners)
+        {
+            long key = ((long)(int)c.X << 32) | (uint)(int)c.Y;
+            if (position.TryGetValue(key, out int at))
+            {
+                var loop = new Coordinate[stack.Count - at + 1];
+                for (int i = at; i < stack.Count; i++) loop[i - at] = stack[i];
+                loop[^1] = stack[at].Copy();
+                for (int i = at + 1; i < stack.Count; i++) position.Remove(((long)(int)stack[i].X << 32) | (uint)(int)stack[i].Y);
+                stack.RemoveRange(at + 1, stack.Count - at - 1);
+                yield return loop;
+            }
+            else
+            {
+                position[key] = stack.Count;
+                stack.Add(c);
+            }
+        }
+        if (stack.Count >= 3) yield return [.. stack, stack[0].Copy()];
+    }
+
+    /// <summary>Twice the shoelace area of a closed loop (positive for shells: image axes, y down).</summary>
+    private static double SignedArea2(Coordinate[] loop)
+    {
+        double sum = 0;
+        for (int i = 0; i + 1 < loop.Length; i++) sum += loop[i].X * loop[i + 1].Y - loop[i + 1].X * loop[i].Y;
+        return sum;
+    }
+
+    /// <summary>A pixel of the label beside the loop's first edge (on its right): locates a hole in its shell.</summary>
+    private static Coordinate InsideOfFirstEdge(Coordinate[] loop)
+    {
+        double dx = Math.Sign(loop[1].X - loop[0].X), dy = Math.Sign(loop[1].Y - loop[0].Y);
+        return new Coordinate(loop[0].X + 0.5 * dx - 0.5 * dy, loop[0].Y + 0.5 * dy + 0.5 * dx);
     }
 
     internal static IEnumerable<Polygon> Polygons(Geometry g) =>

@@ -123,6 +123,27 @@ public class GeoJsonWriterTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void A_pocket_pinched_off_at_a_corner_becomes_a_hole_touching_the_shell_at_that_point()
+    {
+        // The background pixel at (1, 1) is closed in by label 1 except diagonally at corner (2, 2), where the two
+        // label pixels (2, 1) and (1, 2) touch: the traced outline passes that corner twice.
+        byte[] labels =
+        [
+            1, 1, 1, 0,
+            1, 0, 1, 0,
+            1, 1, 0, 0,
+        ];
+        var traced = LabelContours.Trace(ReducedLabels.Full(4, 3, labels), 1, new NetTopologySuite.Geometries.GeometryFactory());
+        Assert.True(traced.IsValid);
+        Assert.Equal(7, traced.Area);
+        var polygon = Assert.IsType<NetTopologySuite.Geometries.Polygon>(Assert.Single(traced.Geometries));
+        Assert.Equal(1, polygon.NumInteriorRings);
+        Assert.Equal(1, NetTopologySuite.Algorithm.Area.OfRing(polygon.GetInteriorRingN(0).CoordinateSequence), 9);
+        Assert.Contains(new NetTopologySuite.Geometries.Coordinate(2, 2), polygon.GetInteriorRingN(0).Coordinates);
+        Assert.Contains(new NetTopologySuite.Geometries.Coordinate(2, 2), polygon.ExteriorRing.Coordinates);
+    }
+
     /// <summary>Noise like a randomly initialised model's: random classes 0–7 per 2..6 px block plus 10 % per-pixel noise.</summary>
     internal static ReducedLabels Speckle(int w, int h, int seed)
     {
