@@ -83,13 +83,19 @@ public static class GeoJsonWriter
             for (int i = 0; i < n; i++) index.Insert(result[i].EnvelopeInternal, i);
             var revert = new HashSet<int>();
             foreach (int i in suspects)
+            {
+                // Most neighbours in the envelope index do not even meet: a prepared (indexed) intersects test rules
+                // them out before the full Relate, which was most of the simplification's time.
+                NetTopologySuite.Geometries.Prepared.IPreparedGeometry? prepared = null;
                 foreach (int j in index.Query(result[i].EnvelopeInternal))
                     if (j != i && !(j < i && suspects.Contains(j)) && (!ReferenceEquals(result[i], exact.GetGeometryN(i)) || !ReferenceEquals(result[j], exact.GetGeometryN(j)))
+                        && (prepared ??= NetTopologySuite.Geometries.Prepared.PreparedGeometryFactory.Prepare(result[i])).Intersects(result[j])
                         && Clash(result[i], result[j]))
                     {
                         revert.Add(i);
                         revert.Add(j);
                     }
+            }
             foreach (int i in revert) result[i] = (Polygon)exact.GetGeometryN(i);
             suspects = revert;
         }
