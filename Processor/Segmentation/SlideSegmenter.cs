@@ -169,7 +169,8 @@ public sealed class SlideSegmenter : IDisposable
                     Outputs = MaskOutputsOf(_options),
                 };
                 // The pyramids and the vector/thumbnail outputs read the finished spool independently; side by side,
-                // each fills the cores the other leaves idle (libvips' pyramid writer keeps about one and a half busy).
+                // each fills the cores the other leaves idle (GeoJSON traces few classes at a time, the overlay's
+                // libvips writer compresses on one thread).
                 var masks = Task.Run(() => clock.Time("write masks", () => new PyramidWriter(_logs.CreateLogger<PyramidWriter>())
                     .Write(spool, staging.Staged(stem), maskOptions, ct)), ct);
                 var summaries = Task.Run(() =>
