@@ -57,6 +57,59 @@ public class SlideSourceTests
         Assert.Equal(3, thumb.Bands);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Generic_tiff_levels_are_decoded_by_tiffload_and_match_openslide(bool jpeg)
+    {
+        using var dir = new TempDir("slide");
+        // Smooth colour ramps plus shapes: JPEG-friendly content whose every region differs.
+        using (var x = Image.Xyz(1500, 1100))
+        {
+            using var bands = x[0] * 0.15 + x[1] * 0.05;
+            using var rgb = bands.Bandjoin(x[1] * 0.2, (x[0] + x[1]) * 0.08).Cast(Enums.BandFormat.Uchar);
+            TilingImages.SavePyramid(rgb, dir.File("g.tif"), mpp: 0.5, jpeg: jpeg);
+        }
+        using var slide = SlideSource.Open(dir.File("g.tif"));
+        Assert.True(slide.ViaOpenSlide);
+        Assert.Equal("generic-tiff", slide.Info.Format);
+        Assert.True(slide.LevelsViaTiffload);
+        Assert.Equal(4, slide.Levels.Count); // 1500 → 750 → 375 → 187 (fits a 256 tile)
+        foreach (var level in slide.Levels)
+        {
+            var ours = new byte[level.Width * level.Height * 3];
+            slide.ReadRegion(level.Index, 0, 0, level.Width, level.Height, ours);
+            if (!jpeg && level.Height < 256)
+            {
+                // OpenSlide 3.4.1 renders a deflate level shorter than one tile as white; tiffload reads its pixels.
+                Assert.Contains(ours, v => v < 200);
+                continue;
+            }
+            using var os = Image.Openslideload(dir.File("g.tif"), level: level.Index);
+            using var flat = os.Flatten(background: [255.0, 255.0, 255.0]).Cast(Enums.BandFormat.Uchar);
+            var theirs = flat.WriteToMemory<byte>();
+            int worst = 0;
+            long sum = 0;
+            for (int i = 0; i < ours.Length; i++)
+            {
+                int d = Math.Abs(ours[i] - theirs[i]);
+                worst = Math.Max(worst, d);
+                sum += d;
+            }
+            // Same tiles, two JPEG decoders (OpenSlide's and libtiff's): equal up to IDCT rounding; deflate: exact.
+            Assert.True(worst <= (jpeg ? 3 : 0), $"level {level.Index}: max difference {worst}");
+            Assert.True(sum / (double)ours.Length < (jpeg ? 0.5 : 1e-9), $"level {level.Index}: mean difference {sum / (double)ours.Length}");
+        }
+    }
+
+    [SharedFact]
+    public void Vendor_formats_keep_openslide_for_their_levels()
+    {
+        using var slide = SlideSource.Open(Path.Combine(Repo.SharedSlides, "CMU-1-Small-Region.svs"));
+        Assert.True(slide.ViaOpenSlide);
+        Assert.False(slide.LevelsViaTiffload);
+    }
+
     [Fact]
     public void Plain_png_and_pyramidal_tiff_open_through_libvips_loaders_with_mpp()
     {

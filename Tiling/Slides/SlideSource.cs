@@ -27,7 +27,11 @@ public sealed class SlideSource : IDisposable
         _levels = new Image?[info.Levels.Count];
     }
 
+    /// <summary>TIFF page of each level when libvips' tiffload decodes the levels (generic TIFF, or not an OpenSlide format).</summary>
     private readonly IReadOnlyList<int> _tiffPages;
+
+    /// <summary>True when the levels are decoded by libvips' TIFF loader although OpenSlide recognised the file.</summary>
+    public bool LevelsViaTiffload => ViaOpenSlide && _tiffPages.Count == _levels.Length;
 
     public string Path { get; }
     public SlideInfo Info { get; }
@@ -135,7 +139,9 @@ public sealed class SlideSource : IDisposable
     private Image LoadLevel(int level)
     {
         if (ViaOpenSlide)
-            return Image.Openslideload(Path, level: level, failOn: Enums.FailOn.Error, access: Enums.Access.Random);
+            return _tiffPages.Count == _levels.Length
+                ? Image.Tiffload(Path, page: _tiffPages[level], access: Enums.Access.Random, failOn: Enums.FailOn.Error)
+                : Image.Openslideload(Path, level: level, failOn: Enums.FailOn.Error, access: Enums.Access.Random);
         int page = _tiffPages.Count > level ? _tiffPages[level] : 0;
         return page == 0 && _tiffPages.Count <= 1
             ? Image.NewFromFile(Path, access: Enums.Access.Random, failOn: Enums.FailOn.Error)
@@ -222,7 +228,40 @@ public sealed class SlideSource : IDisposable
                 AssociatedImages = associated,
                 Bands = 3,
             };
-            return new SlideSource(path, info, viaOpenSlide: true, tiffPages: []);
+            return new SlideSource(path, info, viaOpenSlide: true, tiffPages: info.Format == "generic-tiff" ? DirectPages(full, levels) : []);
+        }
+    }
+
+    /// <summary>
+    /// For a generic tiled TIFF, the TIFF page holding each OpenSlide level (same size, 8-bit RGB), when every level
+    /// has one; else none. Those levels are then decoded by libvips' tiffload, which for the same JPEG tiles costs
+    /// about half the CPU of OpenSlide's ARGB path (1.6 vs 3.7 core-seconds per 120 megapixels here): reading
+    /// shares the cores with the network, so this is throughput. Vendor formats keep OpenSlide.
+    /// </summary>
+    private static IReadOnlyList<int> DirectPages(string full, IReadOnlyList<SlideLevel> levels)
+    {
+        try
+        {
+            using var first = Image.Tiffload(full, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+            int nPages = first.Contains("n-pages") ? Convert.ToInt32(first.Get("n-pages"), CultureInfo.InvariantCulture) : 1;
+            var bySize = new Dictionary<(int, int), int>();
+            for (int p = 0; p < nPages && bySize.Count < levels.Count; p++)
+            {
+                using var page = p == 0 ? first.Copy() : Image.Tiffload(full, page: p, access: Enums.Access.Random, failOn: Enums.FailOn.Error);
+                if (page.Bands == 3 && page.Format == Enums.BandFormat.Uchar && page.Interpretation == Enums.Interpretation.Srgb)
+                    bySize.TryAdd((page.Width, page.Height), p);
+            }
+            var pages = new List<int>(levels.Count);
+            foreach (var level in levels)
+            {
+                if (!bySize.TryGetValue((level.Width, level.Height), out int page)) return [];
+                pages.Add(page);
+            }
+            return pages;
+        }
+        catch (VipsException)
+        {
+            return []; // OpenSlide reads it; libvips' TIFF loader need not
         }
     }
 
