@@ -176,7 +176,12 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
                 else args.Add("strip", true);
 
                 if (ct.CanBeCanceled) image.SetProgress(null, ct);
-                Operation.Call("tiffsave", args, image, temp);
+                // Through a target that keeps write errors from libvips (a failed TIFF save crashes libvips 8.14).
+                using (var target = new SoftFailFileTarget(temp, path))
+                {
+                    Operation.Call("tiffsave_target", args, image, target.Target);
+                    target.ThrowIfFailed();
+                }
                 ct.ThrowIfCancellationRequested();
             });
         }

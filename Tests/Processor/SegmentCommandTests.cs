@@ -132,4 +132,27 @@ public class SegmentCommandTests
         Assert.Single(unwritable.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: "));
         Assert.DoesNotContain("   at ", unwritable.Stderr);
     }
+    [MountNamespaceTheory]
+    [InlineData("64k")]   // not even the label spool fits
+    [InlineData("400k")]  // the spool fits, the outputs do not
+    [InlineData("900k")]  // most outputs fit, not all
+    public void A_full_disk_gives_one_line_naming_the_file_and_leaves_nothing(string size)
+    {
+        using var dir = new TempDir("full");
+        string output = dir.File("out");
+        Directory.CreateDirectory(output);
+        string dll = Path.Combine(AppContext.BaseDirectory, "wsi-segment.dll");
+        string slide = Path.Combine(Repo.Root, "slides", "phantom-5.tif");
+        // The output folder is a tmpfs of the given size; what is left in it is listed after the run.
+        var r = MountNamespace.RunWithTmpfs(output, size,
+            $"dotnet '{dll}' segment '{slide}' -o \"$0\" --model '{TestModels.Demo}' --quiet; code=$?; echo LEFT:; ls -A \"$0\"; exit $code",
+            new Dictionary<string, string> { ["NO_COLOR"] = "1" });
+        Assert.Equal(1, r.ExitCode);
+        var error = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.Contains("No space left on device", error);
+        Assert.Contains(output, error);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.Equal("", r.Stdout[(r.Stdout.IndexOf("LEFT:", StringComparison.Ordinal) + 5)..].Trim());
+    }
 }
+
