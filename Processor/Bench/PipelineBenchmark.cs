@@ -80,16 +80,8 @@ public static class PipelineBenchmark
         var rgb = new byte[(long)batch * tile * tile * 3];
         rng.NextBytes(rgb);
         // The call the pipeline makes: bytes in, logits out in the network's layout.
-        for (int i = 0; i < 2; i++) engine.Predict(rgb, batch, tile, tile, ScoreKind.Logits).Dispose();
-        var times = new List<double>();
-        for (int i = 0; i < Math.Max(3, runs); i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            engine.Predict(rgb, batch, tile, tile, ScoreKind.Logits).Dispose();
-            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
-        times.Sort();
-        double ms = times[times.Count / 2];
+        var times = BenchTiming.Time(warmup: 2, Math.Max(3, runs), () => engine.Predict(rgb, batch, tile, tile, ScoreKind.Logits).Dispose());
+        double ms = BenchTiming.Median(times);
         return (ms, (double)batch * tile * tile / 1e6 / (ms / 1000));
     }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using WsiSegment.Model;
@@ -8,7 +7,9 @@ using WsiSegment.Model.Inference;
 using WsiSegment.Model.Network;
 using WsiSegment.Model.Runtime;
 using WsiSegment.Model.Weights;
+using WsiSegment.Processor.Bench;
 using WsiSegment.Processor.Cli;
+using static WsiSegment.Processor.Bench.BenchTiming;
 using static TorchSharp.torch;
 
 namespace WsiSegment.Processor.Commands;
@@ -120,33 +121,12 @@ public static class BenchCommand
         return (Overhead(t[1]), Overhead(t[2]));
     }
 
-    private static double TimeOnce(Action action)
-    {
-        long start = Stopwatch.GetTimestamp();
-        action();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var v = values.Order().ToList();
-        return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2;
-    }
-
     private static (int N, int H, int W) ParseShape(string text)
     {
         var parts = text.Split('x');
         if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
             throw new UserError($"--shapes: '{text}' is not NxHxW");
         return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture));
-    }
-
-    private static List<double> Time(int warmup, int runs, Action action)
-    {
-        for (int i = 0; i < warmup; i++) action();
-        var times = new List<double>(runs);
-        for (int i = 0; i < runs; i++) times.Add(TimeOnce(action));
-        return times;
     }
 
     private static Row Summarise(string config, string shape, List<double> times, double pixels)
