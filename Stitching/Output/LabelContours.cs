@@ -44,7 +44,7 @@ public static class LabelContours
         }
         if (!any) return factory.CreateMultiPolygon();
 
-        var pinched = new Dictionary<long, int>();
+        var cornerIndex = new Dictionary<long, int>(); // scratch for SimpleLoops, then CornerTouchesAreHarmless
         var shells = new List<(LinearRing Ring, double Area)>();
         var holes = new List<(LinearRing Ring, Coordinate Inside)>();
         var coords = new List<Coordinate>();
@@ -80,7 +80,7 @@ public static class LabelContours
                 }
                 // Four corners make a rectangle, which cannot touch itself: most speckle stops here.
                 if (coords.Count == 4 && Math.Abs(area2) / 2 < minArea) continue;
-                foreach (var loop in SimpleLoops(coords, pinched))
+                foreach (var loop in SimpleLoops(coords, cornerIndex))
                 {
                     double loopArea2 = SignedArea2(loop);
                     if (Math.Abs(loopArea2) / 2 < minArea) continue;
@@ -118,11 +118,10 @@ public static class LabelContours
         // Shells of one label never overlap (they touch at most at corners), so the multipolygon is valid when each
         // polygon is; checking per polygon is linear, whereas a whole-geometry IsValid on a speckled mask took seconds.
         var polygons = new List<Polygon>(shells.Count);
-        var touches = new Dictionary<(double, double), int>();
         for (int i = 0; i < shells.Count; i++)
         {
             var polygon = factory.CreatePolygon(shells[i].Ring, holesOf[i].ToArray());
-            if (CornerTouchesAreHarmless(polygon, touches) || polygon.IsValid) polygons.Add(polygon);
+            if (CornerTouchesAreHarmless(polygon, cornerIndex) || polygon.IsValid) polygons.Add(polygon);
             else polygons.AddRange(Polygons(GeometryFixer.Fix(polygon))); // holes whose touches cut the interior in two (rare)
         }
         return factory.CreateMultiPolygon(polygons.ToArray());
@@ -135,7 +134,7 @@ public static class LabelContours
     /// up as a repeated corner: in the same ring, or linking two rings already linked. JTS's IsValid (a topology
     /// graph per polygon, most of GeoJSON's time) then runs only for polygons that fail this test.
     /// </summary>
-    private static bool CornerTouchesAreHarmless(Polygon polygon, Dictionary<(double, double), int> ringAt)
+    private static bool CornerTouchesAreHarmless(Polygon polygon, Dictionary<long, int> ringAt)
     {
         int rings = polygon.NumInteriorRings + 1;
         ringAt.Clear();
@@ -145,7 +144,7 @@ public static class LabelContours
             var sequence = (r == 0 ? polygon.ExteriorRing : polygon.GetInteriorRingN(r - 1)).CoordinateSequence;
             for (int i = 0; i < sequence.Count - 1; i++) // the last point closes the ring
             {
-                var key = (sequence.GetX(i), sequence.GetY(i));
+                long key = CornerKey(sequence.GetX(i), sequence.GetY(i));
                 if (!ringAt.TryAdd(key, r))
                 {
                     int other = ringAt[key];
@@ -177,13 +176,13 @@ public static class LabelContours
         var stack = new List<Coordinate>(corners.Count);
         foreach (var c in corners)
         {
-            long key = ((long)(int)c.X << 32) | (uint)(int)c.Y;
+            long key = CornerKey(c.X, c.Y);
             if (position.TryGetValue(key, out int at))
             {
                 var loop = new Coordinate[stack.Count - at + 1];
                 for (int i = at; i < stack.Count; i++) loop[i - at] = stack[i];
                 loop[^1] = stack[at].Copy();
-                for (int i = at + 1; i < stack.Count; i++) position.Remove(((long)(int)stack[i].X << 32) | (uint)(int)stack[i].Y);
+                for (int i = at + 1; i < stack.Count; i++) position.Remove(CornerKey(stack[i].X, stack[i].Y));
                 stack.RemoveRange(at + 1, stack.Count - at - 1);
                 yield return loop;
             }
@@ -195,6 +194,9 @@ public static class LabelContours
         }
         if (stack.Count >= 3) yield return [.. stack, stack[0].Copy()];
     }
+
+    /// <summary>A pixel corner (integer coordinates) as one dictionary key.</summary>
+    private static long CornerKey(double x, double y) => ((long)(int)x << 32) | (uint)(int)y;
 
     /// <summary>Twice the shoelace area of a closed loop (positive for shells: image axes, y down).</summary>
     private static double SignedArea2(Coordinate[] loop)
