@@ -28,7 +28,7 @@ public sealed class AdamOptimizer : IDisposable
     public const string FormatName = "wsi-segment-adam";
 
     private readonly Slot[] _slots;
-    private readonly Scalar _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _weightDecay;
+    private readonly Scalar _beta1, _oneMinusBeta1, _beta2, _oneMinusBeta2, _weightDecay, _eps;
     private readonly AdamOptions _options;
     private bool _disposed;
 
@@ -43,6 +43,7 @@ public sealed class AdamOptimizer : IDisposable
         _beta2 = options.Beta2.ToScalar();
         _oneMinusBeta2 = (1 - options.Beta2).ToScalar();
         _weightDecay = options.WeightDecay.ToScalar();
+        _eps = options.Eps.ToScalar();
     }
 
     /// <summary>Builds it over every trainable parameter of <paramref name="network"/>, by state_dict name.</summary>
@@ -80,11 +81,10 @@ public sealed class AdamOptimizer : IDisposable
             double biasCorrection1 = 1 - Math.Pow(_options.Beta1, slot.Step);
             double biasCorrection2 = 1 - Math.Pow(_options.Beta2, slot.Step);
             using var sqrtCorrection2 = Math.Sqrt(biasCorrection2).ToScalar();
-            using var eps = _options.Eps.ToScalar();
             using var stepSize = (-LearningRate / biasCorrection1).ToScalar();
             slot.ExpAvg!.mul_(_beta1).add_(grad, _oneMinusBeta1);
             slot.ExpAvgSq!.mul_(_beta2).addcmul_(grad, grad, _oneMinusBeta2);
-            var denominator = slot.ExpAvgSq.sqrt().div_(sqrtCorrection2).add_(eps, HeldScalars.One);
+            var denominator = slot.ExpAvgSq.sqrt().div_(sqrtCorrection2).add_(_eps, HeldScalars.One);
             slot.Parameter.addcdiv_(slot.ExpAvg, denominator, stepSize);
         }
     }
@@ -153,6 +153,7 @@ public sealed class AdamOptimizer : IDisposable
         _beta2.Dispose();
         _oneMinusBeta2.Dispose();
         _weightDecay.Dispose();
+        _eps.Dispose();
     }
 
     private sealed class Slot(string name, Parameter parameter)
