@@ -61,9 +61,6 @@ internal sealed class LabelPyramidEncoder
             level0.Filled = rows;
             encoder.Flush(0);
         }
-        // Partial bands of the reduced levels (the last rows of each) are still open.
-        for (int k = 1; k < encoder._levels.Length; k++)
-            if (encoder._levels[k].Filled > 0) encoder.Flush(k);
         return encoder._levels.Select(l => (l.Width, l.Height, l.Offsets, l.ByteCounts)).ToList();
     }
 
@@ -95,7 +92,11 @@ internal sealed class LabelPyramidEncoder
         if (k + 1 < _levels.Length) Feed(k + 1, level.Band, level.Width, rows);
     }
 
-    /// <summary>Halves <paramref name="rows"/> rows of the band above into the next level's band, flushing it when full.</summary>
+    /// <summary>
+    /// Halves <paramref name="rows"/> rows of the band above into the next level's band, flushing it when full or when
+    /// its last row has arrived (so every level is complete once level 0's last band is flushed: bands above hold an
+    /// even number of rows, except the last, whose odd row is dropped as the level's height rounds down).
+    /// </summary>
     private void Feed(int k, byte[] above, int aboveWidth, int rows)
     {
         var level = _levels[k];

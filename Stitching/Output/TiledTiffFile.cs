@@ -62,7 +62,9 @@ internal sealed class TiledTiffFile : IDisposable
         for (int i = 0; i < directories.Count; i++)
         {
             offsets[i] = at;
-            at = Align(at + Serialise(directories[i], i == 0 && asSubIfds ? directories.Count - 1 : 0, at, 0, [], dryRun: true).Length);
+            // A directory's size does not depend on the offsets in it: placeholders measure it.
+            long[] placeholders = asSubIfds && i == 0 ? new long[directories.Count - 1] : [];
+            at = Align(at + Serialise(directories[i], at, 0, placeholders).Length);
         }
         if (!_big && at > uint.MaxValue) throw new IOException($"{_path}: directories passed 4 GB as a classic TIFF");
         for (int i = 0; i < directories.Count; i++)
@@ -70,7 +72,7 @@ internal sealed class TiledTiffFile : IDisposable
             // Pages chain from one to the next; each SubIFD stands alone (next 0), as libtiff and libvips write them.
             long next = !asSubIfds && i + 1 < directories.Count ? offsets[i + 1] : 0;
             long[] subIfds = asSubIfds && i == 0 ? offsets[1..] : [];
-            var bytes = Serialise(directories[i], subIfds.Length, offsets[i], next, subIfds, dryRun: false);
+            var bytes = Serialise(directories[i], offsets[i], next, subIfds);
             _stream.Position = offsets[i];
             _stream.Write(bytes);
         }
@@ -86,7 +88,7 @@ internal sealed class TiledTiffFile : IDisposable
 
     private static long Align(long offset) => (offset + 7) & ~7L;
 
-    private byte[] Serialise(TiffDirectory d, int subIfdCount, long at, long next, long[] subIfds, bool dryRun)
+    private byte[] Serialise(TiffDirectory d, long at, long next, long[] subIfds)
     {
         ushort offsetType = _big ? Long8 : Long;
         var entries = new List<Entry>
@@ -107,10 +109,10 @@ internal sealed class TiledTiffFile : IDisposable
         entries.Add(Entry.Of(317, Short, 2)); // horizontal differencing
         entries.Add(Entry.Of(322, Long, d.TileSize));
         entries.Add(Entry.Of(323, Long, d.TileSize));
-        entries.Add(new Entry(324, offsetType, d.TileOffsets.Length, dryRun ? new byte[d.TileOffsets.Length * (_big ? 8 : 4)] : OffsetBytes(d.TileOffsets)));
-        entries.Add(new Entry(325, offsetType, d.TileByteCounts.Length, dryRun ? new byte[d.TileByteCounts.Length * (_big ? 8 : 4)] : OffsetBytes(d.TileByteCounts)));
-        if (subIfdCount > 0)
-            entries.Add(new Entry(330, _big ? Ifd8 : Ifd, subIfdCount, dryRun ? new byte[subIfdCount * (_big ? 8 : 4)] : OffsetBytes(subIfds)));
+        entries.Add(new Entry(324, offsetType, d.TileOffsets.Length, OffsetBytes(d.TileOffsets)));
+        entries.Add(new Entry(325, offsetType, d.TileByteCounts.Length, OffsetBytes(d.TileByteCounts)));
+        if (subIfds.Length > 0)
+            entries.Add(new Entry(330, _big ? Ifd8 : Ifd, subIfds.Length, OffsetBytes(subIfds)));
         entries.Add(Entry.Of(339, Short, 1)); // unsigned integer
 
         int inline = _big ? 8 : 4, entrySize = _big ? 20 : 12, countSize = _big ? 8 : 2;
