@@ -5,7 +5,7 @@ namespace WsiSegment.Stitching.Blending;
 /// <summary>
 /// A zeroed float buffer in native (malloc) memory, freed deterministically. The accumulator's carry strip grows
 /// with the slide's width (164 MB at 40,000 px); as a managed array its memory stayed with the GC after the stream,
-/// while the pyramid writers that run next allocate through malloc — freed here, the writers reuse it.
+/// while the overlay's libvips writer that runs next allocates through malloc — freed here, that writer reuses it.
 /// </summary>
 internal sealed unsafe class NativeFloatBuffer : IDisposable
 {
