@@ -11,9 +11,10 @@ public sealed record BandReaderOptions
 {
     /// <summary>
     /// Largest region (bytes of RGB) computed in one libvips call. A band wider than this is read in column chunks,
-    /// so memory depends on neither the slide's width nor its height. Default 48 MiB (≈ 15 tiles of 1024).
+    /// so memory depends on neither the slide's width nor its height. Default 32 MiB: 12 tiles of 1024, which holds a
+    /// whole band of a 10,000-px-wide level, and the same chunk for any wider one.
     /// </summary>
-    public long MaxChunkBytes { get; init; } = 48L << 20;
+    public long MaxChunkBytes { get; init; } = 32L << 20;
 }
 
 /// <summary>
@@ -69,8 +70,8 @@ public sealed class BandReader : IDisposable
 
     /// <summary>
     /// Every patch in raster order (skipped ones without pixels). Reports progress after each band; checks the token
-    /// before each read. Patches already handed out belong to the caller; ones cut but not yet handed out are
-    /// returned to the pool if enumeration stops early.
+    /// before each read. Patches handed out belong to the caller; a patch is cut from its decoded chunk only when the
+    /// enumeration reaches it, and the chunk is freed when its last patch is cut or enumeration stops early.
     /// </summary>
     public IEnumerable<Patch> ReadPatches(IProgress<BandProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -146,71 +147,61 @@ public sealed class BandReader : IDisposable
             int end = col + 1;
             while (end < Grid.Cols && end - col < _chunkCols && Selection.IsRun(Grid.At(row, end).Index)) end++;
             cancellationToken.ThrowIfCancellationRequested();
-            var patches = ReadChunk(row, col, end);
-            int handed = 0;
+            IntPtr chunk = ReadChunk(row, col, end);
             try
             {
-                for (; handed < patches.Length; handed++)
-                    yield return patches[handed];
+                // Each patch is cut (and its buffer rented) only when the consumer asks for it: the patches in flight
+                // are the channel's few, not a whole chunk's copy beside the chunk itself.
+                for (int c = col; c < end; c++)
+                    yield return Cut(chunk, row, col, end, c);
             }
             finally
             {
-                // patches[0..handed] reached the caller (the current one included); the rest go back to the pool.
-                for (int i = handed + 1; i < patches.Length; i++) patches[i].Dispose();
+                NetVips.NetVips.Free(chunk);
             }
             col = end;
         }
     }
 
-    /// <summary>Decodes the region under patches [c0, c1) of a band and cuts it into pooled patch buffers.</summary>
-    private Patch[] ReadChunk(int row, int c0, int c1)
+    /// <summary>Decodes the region under patches [c0, c1) of a band into libvips memory (the caller frees it).</summary>
+    private IntPtr ReadChunk(int row, int c0, int c1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int tile = Grid.Tile, stride = Grid.Stride;
         int x0 = c0 * stride, y0 = row * stride;
-        int width = (c1 - c0 - 1) * stride + tile;
-        var patches = new Patch[c1 - c0];
-        int made = 0;
-        IntPtr mem = IntPtr.Zero;
+        int width = ChunkWidth(c0, c1);
+        IntPtr mem;
+        ulong size;
         try
         {
-            ulong size;
-            try
-            {
-                using var crop = _padded.Crop(x0, y0, width, tile);
-                mem = crop.WriteToMemory(out size);
-            }
-            catch (VipsException e)
-            {
-                throw new CorruptSlideException(_image.Slide.Path,
-                    $"pixel data cannot be decoded (band {row}, analysis region {x0},{y0} {width}x{tile}, level {_image.Plan.Level}): {VipsSetup.Clean(e.Message)}", e);
-            }
-            long need = (long)width * tile * 3;
-            if ((long)size != need)
-                throw new CorruptSlideException(_image.Slide.Path, $"decoder returned {size} bytes for band {row}, expected {need}");
-            int patchBytes = tile * tile * 3, rowBytes = tile * 3, srcStride = width * 3;
-            for (; made < patches.Length; made++)
-            {
-                var buffer = ArrayPool<byte>.Shared.Rent(patchBytes);
-                patches[made] = new Patch(Grid.At(row, c0 + made), tile, buffer);
-                unsafe
-                {
-                    byte* src = (byte*)mem + (long)made * stride * 3;
-                    for (int y = 0; y < tile; y++)
-                        new ReadOnlySpan<byte>(src + (long)y * srcStride, rowBytes).CopyTo(buffer.AsSpan(y * rowBytes, rowBytes));
-                }
-            }
-            return patches;
+            using var crop = _padded.Crop(x0, y0, width, tile);
+            mem = crop.WriteToMemory(out size);
         }
-        catch
+        catch (VipsException e)
         {
-            for (int i = 0; i < made; i++) patches[i].Dispose();
-            throw;
+            throw new CorruptSlideException(_image.Slide.Path,
+                $"pixel data cannot be decoded (band {row}, analysis region {x0},{y0} {width}x{tile}, level {_image.Plan.Level}): {VipsSetup.Clean(e.Message)}", e);
         }
-        finally
+        long need = (long)width * tile * 3;
+        if ((long)size != need)
         {
-            if (mem != IntPtr.Zero) NetVips.NetVips.Free(mem);
+            NetVips.NetVips.Free(mem);
+            throw new CorruptSlideException(_image.Slide.Path, $"decoder returned {size} bytes for band {row}, expected {need}");
         }
+        return mem;
+    }
+
+    private int ChunkWidth(int c0, int c1) => (c1 - c0 - 1) * Grid.Stride + Grid.Tile;
+
+    /// <summary>Copies patch <paramref name="col"/> out of the decoded chunk [c0, c1) into a pooled buffer.</summary>
+    private unsafe Patch Cut(IntPtr chunk, int row, int c0, int c1, int col)
+    {
+        int tile = Grid.Tile, rowBytes = tile * 3, srcStride = ChunkWidth(c0, c1) * 3;
+        var buffer = ArrayPool<byte>.Shared.Rent(tile * tile * 3);
+        byte* src = (byte*)chunk + (long)(col - c0) * Grid.Stride * 3;
+        for (int y = 0; y < tile; y++)
+            new ReadOnlySpan<byte>(src + (long)y * srcStride, rowBytes).CopyTo(buffer.AsSpan(y * rowBytes, rowBytes));
+        return new Patch(Grid.At(row, col), tile, buffer);
     }
 
     public void Dispose()
