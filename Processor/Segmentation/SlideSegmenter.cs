@@ -134,6 +134,11 @@ public sealed class SlideSegmenter : IDisposable
                 tissue = clock.Time("tissue", () => TissueDetector.Detect(slide, plan,
                     new TissueOptions { MinObjectAreaUm2 = _options.MinTissueObjectUm2 }, _logs.CreateLogger("tissue")));
                 tissue.SavePng(staging.Staged(stem + ".tissue.png"));
+                // The detector's working arrays (hundreds of MB for a big slide) are large-object garbage. The stream
+                // allocates too little managed memory to trigger the gen-2 collection that frees them, and even then
+                // the GC keeps the emptied regions committed: resident dead weight through the whole stream that
+                // grew with the slide (3 × 55 MB at 40,000 px). An aggressive collection frees and decommits them.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
 
             var grid = new PatchGrid(plan.Width, plan.Height, new PatchGridOptions
