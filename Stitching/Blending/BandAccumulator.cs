@@ -11,15 +11,20 @@ namespace WsiSegment.Stitching.Blending;
 /// <para>
 /// Scores are pixel-interleaved (T × T × Classes, the class index fastest), the layout a channels-last network
 /// produces, so no transpose is needed between model and stitcher.
-/// Open state: a bottom strip of O × W × Classes floats (the O rows the current tile row shares with the next one)
-/// and a right strip of T × O × Classes floats (the O columns the current tile shares with the next tile in its row;
+/// Open state: a bottom strip of O × W × Classes values (the O rows the current tile row shares with the next one;
+/// a <see cref="CarryStrip"/>, half-precision mantissas with a shared exponent per pixel) and a right strip of
+/// T × O × Classes floats (the O columns the current tile shares with the next tile in its row;
 /// it also takes over the bottom strip's values for those columns, so the single bottom strip can be refilled as
 /// the row advances). Scores are weighted sums Σ w·p; the argmax needs no division by Σ w, and a pixel that no
 /// tile ran over sums to zero everywhere, which the argmax turns into class 0 (background). Pixels only one tile
 /// covers need no weights at all (w > 0 does not change an argmax), so they are argmaxed straight from the input.
 /// </para>
-/// Not thread-safe: one consumer feeds it. The bottom strip (the one that grows with the width) is released at
-/// <see cref="Complete"/> (or dispose).
+/// <para>
+/// The bottom strip is the only state that grows with the slide's width, so it is held compactly (see
+/// <see cref="CarryStrip"/>: about half the memory of floats; a label can change only where its two best classes are
+/// within about 0.1 % of each other). It is released at <see cref="Complete"/> (or dispose).
+/// </para>
+/// Not thread-safe: one consumer feeds it.
 /// </summary>
 public sealed class BandAccumulator : IDisposable
 {
@@ -27,7 +32,7 @@ public sealed class BandAccumulator : IDisposable
     private readonly ILabelSink _sink;
     private readonly float[] _profile;   // T: the 1-D window, weight(u, v) = profile[u] · profile[v]
     private readonly float[] _profileC;  // T × Classes: profile[u] repeated per class, to weight interleaved rows
-    private readonly NativeFloatBuffer _bottom; // [O rows][W][class]
+    private readonly CarryStrip _bottom; // [O rows][W][class]
     private readonly float[] _right;     // [T rows][O][class]
     private readonly float[] _scratch;   // [T][class]: one tile row of weighted scores
     private readonly byte[] _labels;     // one final block, at most T × T
@@ -45,9 +50,7 @@ public sealed class BandAccumulator : IDisposable
         _profile = BlendWindow.Profile(mode, t, o);
         _profileC = new float[t * c];
         for (int u = 0; u < t; u++) _profileC.AsSpan(u * c, c).Fill(_profile[u]);
-        _bottom = new NativeFloatBuffer((long)c * o * geometry.Width <= Array.MaxLength
-            ? c * o * geometry.Width
-            : throw new ArgumentOutOfRangeException(nameof(geometry), $"a carry strip of {c}×{o}×{geometry.Width} floats is too large"));
+        _bottom = new CarryStrip(o, geometry.Width, c, maxPixels: t);
         _right = new float[c * t * o];
         _scratch = new float[c * t];
         _labels = new byte[t * t];
@@ -61,11 +64,12 @@ public sealed class BandAccumulator : IDisposable
     /// <summary>The tile expected next, or null when every tile has been given.</summary>
     public (int Row, int Col)? Next => _nextRow < _g.Rows ? (_nextRow, _nextCol) : null;
 
-    /// <summary>Floats held in the two carry strips (C·O·W + C·T·O): what the memory bound is about.</summary>
-    public long CarryFloats => (long)_bottom.Length + _right.LongLength;
+    /// <summary>Scores held in the two carry strips (C·O·W compact + C·T·O floats): what the memory bound is about.</summary>
+    public long CarryValues => (long)_bottom.Length + _right.LongLength;
 
     /// <summary>All buffers the accumulator holds, in bytes.</summary>
-    public long BufferBytes => 4L * (CarryFloats + _scratch.Length + _profile.Length + _profileC.Length) + _labels.Length + 8L * _counts.Length;
+    public long BufferBytes => _bottom.Bytes
+        + 4L * (_right.LongLength + _scratch.Length + _profile.Length + _profileC.Length) + _labels.Length + 8L * _counts.Length;
 
     /// <summary>Final pixels per class so far (complete after <see cref="Complete"/>).</summary>
     public ReadOnlySpan<long> PixelCounts => _counts;
@@ -97,7 +101,7 @@ public sealed class BandAccumulator : IDisposable
             throw new InvalidOperationException(
                 $"cannot complete: tile ({next.Row}, {next.Col}) of {_g.Rows}×{_g.Cols} has not been aggregated or skipped");
         _completed = true;
-        _bottom.Dispose(); // the largest buffer (C·O·W floats): give it back before the outputs are written
+        _bottom.Dispose(); // the largest buffer (C·O·W values): give it back before the outputs are written
         return new ClassPixelCounts(_counts.ToArray());
     }
 
@@ -153,7 +157,7 @@ public sealed class BandAccumulator : IDisposable
             if (left > 0)
                 SpanMath.AddInPlace(scratch[..(o * c)], _right.AsSpan(v * o * c, o * c));
             if (received && uEnd > topFrom)
-                SpanMath.AddInPlace(scratch[(topFrom * c)..(uEnd * c)], _bottom.AsSpan(((v * w) + x0 + topFrom) * c, (uEnd - topFrom) * c));
+                _bottom.AddTo(v, x0 + topFrom, scratch[(topFrom * c)..(uEnd * c)]);
 
             // Final pixels to labels; open ones into the strips (the bottom strip's rows v − S were read at v − S < v).
             if (!carried)
@@ -163,7 +167,7 @@ public sealed class BandAccumulator : IDisposable
                     SpanMath.ArgmaxInterleaved(scratch[(midTo * c)..(finalW * c)], c, rowLabels[midTo..finalW]);
             }
             else
-                scratch[..(finalW * c)].CopyTo(_bottom.AsSpan(((v - s) * w + x0) * c, finalW * c));
+                _bottom.Store(v - s, x0, scratch[..(finalW * c)]);
             if (!lastCol)
                 scratch.Slice(s * c, o * c).CopyTo(_right.AsSpan(v * o * c, o * c));
         }

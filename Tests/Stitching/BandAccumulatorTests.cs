@@ -8,7 +8,6 @@ namespace WsiSegment.Tests.Stitching;
 public class BandAccumulatorTests(ITestOutputHelper output)
 {
     private static readonly ProbabilityField Field = new(1000, 700, 4);
-    private static readonly byte[] Truth = Field.Argmax();
 
     private static (ImageSink Sink, ClassPixelCounts Counts, BandAccumulator Acc) Stitch(
         ProbabilityField field, StitchGeometry g, BlendMode mode, TileScores scores = TileScores.Probabilities)
@@ -20,6 +19,28 @@ public class BandAccumulatorTests(ITestOutputHelper output)
             for (int c = 0; c < g.Cols; c++)
                 acc.Aggregate(r, c, field.Tile(g, r, c, junk, logits: scores == TileScores.Logits));
         return (sink, acc.Complete(), acc);
+    }
+
+    /// <summary>
+    /// The stitched labels are the field's argmax, except where the carry strip's half-precision mantissas (relative
+    /// 2⁻¹¹ of a pixel's largest score, on the upper tile row's share) can tip a near-tie: every differing pixel must have its two best classes within
+    /// 0.1 % of their sum, and such pixels must be rare.
+    /// </summary>
+    private static void AssertArgmaxUpToStripRounding(ProbabilityField field, byte[] labels)
+    {
+        var truth = field.Argmax();
+        Assert.Equal(truth.Length, labels.Length);
+        int differ = 0;
+        for (int i = 0; i < truth.Length; i++)
+        {
+            if (truth[i] == labels[i]) continue;
+            differ++;
+            int x = i % field.Width, y = i / field.Width;
+            float best = field[truth[i], x, y], got = field[labels[i], x, y];
+            Assert.True(best - got <= 1e-3f * (best + got),
+                $"pixel ({x}, {y}) labelled {labels[i]} (p = {got}) instead of {truth[i]} (p = {best}): not a near-tie");
+        }
+        Assert.True(differ <= truth.Length / 10_000, $"{differ} of {truth.Length} pixels differ from the field's argmax");
     }
 
     [Theory]
@@ -37,9 +58,9 @@ public class BandAccumulatorTests(ITestOutputHelper output)
         var (sink, counts, _) = Stitch(Field, g, mode, scores);
 
         Assert.All(sink.Writes, n => Assert.Equal(1, n));
-        Assert.Equal(Truth, sink.Labels);
+        AssertArgmaxUpToStripRounding(Field, sink.Labels);
         for (int k = 0; k < 4; k++)
-            Assert.Equal(Truth.LongCount(l => l == k), counts.Counts[k]);
+            Assert.Equal(sink.Labels.LongCount(l => l == k), counts.Counts[k]);
         Assert.Equal(1000L * 700, counts.Total);
     }
 
@@ -54,12 +75,13 @@ public class BandAccumulatorTests(ITestOutputHelper output)
         for (int r = 0; r < g.Rows; r++)
             for (int c = 0; c < g.Cols; c++) acc.Aggregate(r, c, Field.Tile(g, r, c, junk));
         acc.Complete();
-        Assert.Equal(Truth, File.ReadAllBytes(spool.Path));
+        var stitched = File.ReadAllBytes(spool.Path);
+        AssertArgmaxUpToStripRounding(Field, stitched);
 
         var files = new WsiSegment.Stitching.Output.PyramidWriter().Write(spool, dir.File("s"),
             new WsiSegment.Stitching.Output.MaskOutputOptions { Mpp = 0.5, Classes = TestLabels.Classes, Outputs = WsiSegment.Stitching.Output.MaskOutputs.Mask });
         using var back = NetVips.Image.Tiffload(files.Mask!);
-        Assert.Equal(Truth, back.WriteToMemory<byte>());
+        Assert.Equal(stitched, back.WriteToMemory<byte>());
     }
 
     [Theory]
@@ -110,7 +132,7 @@ public class BandAccumulatorTests(ITestOutputHelper output)
         var g = new StitchGeometry(w, h, tile, overlap, 3);
         var (sink, _, _) = Stitch(field, g, BlendMode.Gaussian);
         Assert.All(sink.Writes, n => Assert.Equal(1, n));
-        Assert.Equal(field.Argmax(), sink.Labels);
+        AssertArgmaxUpToStripRounding(field, sink.Labels);
     }
 
     [Fact]
@@ -118,9 +140,10 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     {
         var g = new StitchGeometry(1000, 700, 256, 64, 4);
         var acc = new BandAccumulator(g, new ImageSink(1000, 700));
-        Assert.Equal(4L * 64 * 1000 + 4L * 256 * 64, acc.CarryFloats);
-        // Everything else is one tile row of scores and of weights and one block of labels: far below the probability map.
-        Assert.True(acc.BufferBytes < 4L * 4 * (64 * 1000 + 256 * 64 + 2 * 256) + 256 * 256 + 4096, $"{acc.BufferBytes} bytes");
+        Assert.Equal(4L * 64 * 1000 + 4L * 256 * 64, acc.CarryValues);
+        // The bottom strip in halves plus an exponent per pixel, the right strip in floats; everything else is two
+        // tile rows of scores, the weights and one block of labels: far below the probability map.
+        Assert.True(acc.BufferBytes < (2L * 4 + 1) * 64 * 1000 + 4L * 4 * (256 * 64 + 4 * 256) + 256 * 256 + 4096, $"{acc.BufferBytes} bytes");
     }
 
     [Fact]
