@@ -24,16 +24,18 @@ public static class BinaryMorphology
         if (radius <= 0) return (byte[])mask.Clone();
         // prefix[y][x] = foreground count of row y in [0, x).
         var prefix = new int[height * (width + 1)];
-        for (int y = 0; y < height; y++)
+        // Rows are independent in both passes: spread them over the cores (tissue detection runs before the
+        // stream starts, so nothing else is waiting for them).
+        Parallel.For(0, height, y =>
         {
             int row = y * (width + 1), src = y * width;
             for (int x = 0; x < width; x++)
                 prefix[row + x + 1] = prefix[row + x] + (mask[src + x] != 0 ? 1 : 0);
-        }
+        });
         var half = new int[radius + 1];
         for (int d = 0; d <= radius; d++) half[d] = (int)Math.Floor(Math.Sqrt((double)radius * radius - (double)d * d));
         var result = new byte[mask.Length];
-        for (int y = 0; y < height; y++)
+        Parallel.For(0, height, y =>
         {
             for (int x = 0; x < width; x++)
             {
@@ -50,7 +52,7 @@ public static class BinaryMorphology
                 }
                 result[y * width + x] = hit ? (byte)255 : (byte)0;
             }
-        }
+        });
         return result;
     }
 
