@@ -24,8 +24,8 @@ public static class BinaryMorphology
         if (radius <= 0) return (byte[])mask.Clone();
         // prefix[y][x] = foreground count of row y in [0, x).
         var prefix = new int[height * (width + 1)];
-        // Rows are independent in both passes: spread them over the cores (tissue detection runs before the
-        // stream starts, so nothing else is waiting for them).
+        // Rows are independent in both passes: spread them over the cores (segment detects tissue before its
+        // stream starts, when the cores are otherwise idle).
         Parallel.For(0, height, y =>
         {
             int row = y * (width + 1), src = y * width;
