@@ -11,6 +11,8 @@ public sealed record SegmentReport
     public required PatchCounts Patches { get; init; }
     public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
     public double TotalSeconds { get; init; }
+    /// <summary>CPU time (user + system, all threads) the process spent on this slide: with TotalSeconds, how busy the cores were.</summary>
+    public double CpuSeconds { get; init; }
     public double MegapixelsPerSecond { get; init; }
     public long PeakRssBytes { get; init; }
     public required RuntimeSection Runtime { get; init; }

@@ -105,6 +105,7 @@ public sealed class SlideSegmenter : IDisposable
     private async Task<SegmentReport> SegmentCoreAsync(string slidePath, string outDir, IProgress<PipelineProgress>? progress, CancellationToken ct)
     {
         var total = Stopwatch.StartNew();
+        var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = new StageClock();
         string stem = SlideStem(slidePath);
 
@@ -194,7 +195,10 @@ public sealed class SlideSegmenter : IDisposable
             }
 
             string sha = await hashTask;
-            var report = BuildReport(slide, plan, grid, selection, counts, tissue, clock, total.Elapsed, sha, stem);
+            var report = BuildReport(slide, plan, grid, selection, counts, tissue, clock, total.Elapsed, sha, stem) with
+            {
+                CpuSeconds = Math.Round((Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds, 3),
+            };
             await File.WriteAllTextAsync(staging.Staged(stem + ".json"), JsonSerializer.Serialize(report, JsonOutput.Options), ct);
             ct.ThrowIfCancellationRequested();
             staging.Commit(order: [stem + ".json"]);

@@ -30,6 +30,9 @@ public class SegmentCommandTests
         Assert.Equal(64, report.RootElement.GetProperty("slide").GetProperty("sha256").GetString()!.Length);
         long pixels = report.RootElement.GetProperty("classes").EnumerateArray().Sum(c => c.GetProperty("pixels").GetInt64());
         Assert.Equal((long)w * h, pixels);
+        // CPU time of the slide: some was spent, and no more than all cores for the whole run.
+        double cpu = report.RootElement.GetProperty("cpuSeconds").GetDouble();
+        Assert.InRange(cpu, 0.01, Environment.ProcessorCount * report.RootElement.GetProperty("totalSeconds").GetDouble() + 0.1);
         // segment re-executes itself with one malloc arena (the tests' environment does not set one).
         var runtime = report.RootElement.GetProperty("runtime");
         Assert.Equal("1", runtime.GetProperty("mallocArenaMax").GetString());
