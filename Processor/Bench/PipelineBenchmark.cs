@@ -84,7 +84,8 @@ public static class PipelineBenchmark
         runs = Math.Max(3, runs);
         // The call the pipeline makes: bytes in, logits out in the network's layout.
         void Forward() => engine.Predict(rgb, batch, tile, tile, ScoreKind.Logits).Dispose();
-        BenchTiming.Time(warmup: 2, runs: 0, Forward);
+        Forward();
+        Forward(); // warm-up, outside the CPU count
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var times = BenchTiming.Time(warmup: 0, runs, Forward);
         double cpuPerBatch = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / runs;
