@@ -80,44 +80,45 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
         var started = System.Diagnostics.Stopwatch.StartNew();
         string? mask = o.Outputs.HasFlag(MaskOutputs.Mask) ? stem + ".mask.tif" : null;
         string? ome = o.Outputs.HasFlag(MaskOutputs.OmeMask) ? stem + ".mask.ome.tif" : null;
-        var targets = new[] { mask, ome }.OfType<string>().Select(p => (Final: p, Temp: AtomicFile.TemporaryName(p))).ToList();
+        var finals = new[] { mask, ome }.OfType<string>().ToList();
         bool bigTiff = o.BigTiff ?? (long)width * height * 4 / 3 > BigTiffThreshold;
         double pxPerCm = 10_000.0 / o.Mpp;
-        var files = new List<TiledTiffFile>();
-        string current = targets[0].Final;
+        string current = finals[0];
         try
         {
-            foreach (var (final, temp) in targets)
+            AtomicFile.WriteAll(finals, temps =>
             {
-                current = final;
-                files.Add(new TiledTiffFile(temp, bigTiff));
-            }
-            current = targets[0].Final;
-            var levels = LabelPyramidEncoder.Encode(spoolPath, width, height, o.TileSize, files, ct);
-            for (int i = 0; i < targets.Count; i++)
-            {
-                current = targets[i].Final;
-                bool isOme = targets[i].Final == ome;
-                var directories = levels.Select((l, k) => new TiffDirectory(l.Width, l.Height, o.TileSize, l.Offsets, l.ByteCounts,
-                    Reduced: k > 0, pxPerCm, Description: isOme && k == 0 ? OmeXml.ForLabels(width, height, o.Mpp, o.Mpp, o.ImageName, o.Classes) : null)).ToList();
-                files[i].Finish(directories, asSubIfds: isOme);
-                files[i].Dispose();
-            }
-            foreach (var (final, temp) in targets) File.Move(temp, final, overwrite: true);
+                var files = new List<TiledTiffFile>();
+                try
+                {
+                    for (int i = 0; i < finals.Count; i++)
+                    {
+                        current = finals[i];
+                        files.Add(new TiledTiffFile(temps[i], bigTiff));
+                    }
+                    current = finals[0];
+                    var levels = LabelPyramidEncoder.Encode(spoolPath, width, height, o.TileSize, files, ct);
+                    for (int i = 0; i < finals.Count; i++)
+                    {
+                        current = finals[i];
+                        bool isOme = finals[i] == ome;
+                        var directories = levels.Select((l, k) => new TiffDirectory(l.Width, l.Height, o.TileSize, l.Offsets, l.ByteCounts,
+                            Reduced: k > 0, pxPerCm, Description: isOme && k == 0 ? OmeXml.ForLabels(width, height, o.Mpp, o.Mpp, o.ImageName, o.Classes) : null)).ToList();
+                        files[i].Finish(directories, asSubIfds: isOme);
+                        files[i].Dispose();
+                    }
+                }
+                finally
+                {
+                    foreach (var f in files) f.Dispose();
+                }
+            });
         }
-        catch (Exception e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            foreach (var f in files) f.Dispose();
-            foreach (var (final, temp) in targets)
-            {
-                try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            }
-            if (e is OperationCanceledException) throw;
-            if (e is IOException or UnauthorizedAccessException)
-                throw new IOException($"cannot write {current}: {e.Message}", e);
-            throw;
+            throw new IOException($"cannot write {current}: {e.Message}", e);
         }
-        foreach (var (final, _) in targets)
+        foreach (var final in finals)
             _log.LogInformation("Wrote {File} ({Width}×{Height}, {Megabytes:0.0} MB) in {Seconds:0.0}s",
                 final, width, height, new FileInfo(final).Length / 1e6, started.Elapsed.TotalSeconds);
         return (mask, ome);
