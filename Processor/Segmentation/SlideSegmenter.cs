@@ -195,10 +195,8 @@ public sealed class SlideSegmenter : IDisposable
             }
 
             string sha = await hashTask;
-            var report = BuildReport(slide, plan, grid, selection, counts, tissue, clock, total.Elapsed, sha, stem) with
-            {
-                CpuSeconds = Math.Round((Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds, 3),
-            };
+            var report = BuildReport(slide, plan, grid, selection, counts, tissue, clock, total.Elapsed,
+                Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart, sha, stem);
             await File.WriteAllTextAsync(staging.Staged(stem + ".json"), JsonSerializer.Serialize(report, JsonOutput.Options), ct);
             ct.ThrowIfCancellationRequested();
             staging.Commit(order: [stem + ".json"]);
@@ -356,7 +354,7 @@ public sealed class SlideSegmenter : IDisposable
     private sealed record BatchResult((PatchPosition Position, bool Skipped)[] Positions, ScoreBatch? Scores);
 
     private SegmentReport BuildReport(SlideSource slide, AnalysisPlan plan, PatchGrid grid, PatchSelection selection, ClassPixelCounts counts,
-        TissueMask? tissue, StageClock clock, TimeSpan elapsed, string sha, string stem)
+        TissueMask? tissue, StageClock clock, TimeSpan elapsed, TimeSpan cpu, string sha, string stem)
     {
         double? mpp = plan.AnalysisMpp;
         long totalPixels = Math.Max(1, counts.Total);
@@ -379,6 +377,7 @@ public sealed class SlideSegmenter : IDisposable
             Patches = new SegmentReport.PatchCounts(grid.Count, selection.RunCount, selection.SkippedCount),
             StageSeconds = clock.Seconds(),
             TotalSeconds = Math.Round(elapsed.TotalSeconds, 3),
+            CpuSeconds = Math.Round(cpu.TotalSeconds, 3),
             MegapixelsPerSecond = Math.Round((double)plan.Width * plan.Height / 1e6 / Math.Max(1e-3, elapsed.TotalSeconds), 3),
             PeakRssBytes = ProcessMemory.PeakRssBytes(),
             Runtime = new SegmentReport.RuntimeSection(TorchSharp.torch.get_num_threads(), Environment.ProcessorCount,
