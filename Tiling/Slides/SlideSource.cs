@@ -139,7 +139,7 @@ public sealed class SlideSource : IDisposable
     private Image LoadLevel(int level)
     {
         if (ViaOpenSlide)
-            return _tiffPages.Count == _levels.Length
+            return LevelsViaTiffload
                 ? Image.Tiffload(Path, page: _tiffPages[level], access: Enums.Access.Random, failOn: Enums.FailOn.Error)
                 : Image.Openslideload(Path, level: level, failOn: Enums.FailOn.Error, access: Enums.Access.Random);
         int page = _tiffPages.Count > level ? _tiffPages[level] : 0;
