@@ -60,7 +60,7 @@ public sealed class EspNetC : nn.Module<Tensor, Tensor>
     {
         var output0 = level1.call(input);
         var inp1 = sample1.call(input);
-        var inp2 = sample2.call(input);
+        var inp2 = sample2.Continue(inp1, alreadyPooled: 1); // = sample2.call(input), one full-size pool fewer
 
         var output0Cat = b1.call(cat([output0, inp1], 1));
         var output1_0 = level2_0.call(output0Cat);

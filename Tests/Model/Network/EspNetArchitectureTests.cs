@@ -56,6 +56,24 @@ public class EspNetArchitectureTests
         Assert.True(y.isfinite().all().item<bool>());
     }
 
+    [Theory]
+    [InlineData(33, 47)]
+    [InlineData(64, 64)]
+    public void A_projection_continued_from_an_already_pooled_image_equals_pooling_from_the_start(int h, int w)
+    {
+        using var once = new InputProjection(1);
+        using var twice = new InputProjection(2);
+        using var _ = inference_mode();
+        using var x = ChannelsLast.Of(randn(1, 3, h, w));
+        using var pooled = once.call(x);
+        using var direct = twice.call(x);
+        using var continued = twice.Continue(pooled, alreadyPooled: 1);
+        Assert.Equal(direct.shape, continued.shape);
+        Assert.True(direct.eq(continued).all().item<bool>());
+        using var none = twice.Continue(direct, alreadyPooled: 2);
+        Assert.True(none.eq(direct).all().item<bool>());
+    }
+
     [Fact]
     public void Too_few_classes_for_the_decoder_or_bad_multipliers_are_refused()
     {
