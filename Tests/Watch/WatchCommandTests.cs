@@ -98,12 +98,13 @@ public class WatchCommandTests
         Assert.False(File.Exists(Path.Combine(outDir, "big.json")));
 
         using var second = WatchProcess.Start(Args(fx, "--mpp", "0.5"));
-        await InProcessWatch.WaitUntil(() => File.Exists(Path.Combine(fx.Folders.Done, "big.tif")), TimeSpan.FromSeconds(120), () => "redone\n" + second.Log);
+        // Done first, then the claim is released (in that order, moments apart): wait for both.
+        await InProcessWatch.WaitUntil(() => File.Exists(Path.Combine(fx.Folders.Done, "big.tif")) && Directory.GetFiles(fx.Folders.Claims).Length == 0,
+            TimeSpan.FromSeconds(120), () => "redone and released\n" + second.Log);
         Assert.Contains("Took back the claim on big.tif", second.Log);
         Assert.True(File.Exists(Path.Combine(outDir, "big.json")));
         AssertValidMask(Path.Combine(outDir, "big.mask.tif"));
         Assert.Empty(Directory.GetDirectories(outDir));          // the killed run's staging folder is gone
-        Assert.Empty(Directory.GetFiles(fx.Folders.Claims));
         Assert.Empty(Directory.GetFileSystemEntries(fx.Folders.Processing));
         second.Terminate();
         Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)));
