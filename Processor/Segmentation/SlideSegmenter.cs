@@ -174,12 +174,17 @@ public sealed class SlideSegmenter : IDisposable
                     Classes = LabelClassesOf(_model.Card),
                     Outputs = MaskOutputsOf(_options),
                 };
-                // The pyramids and the vector/thumbnail outputs read the finished spool independently; side by side,
-                // each fills the cores the other leaves idle (GeoJSON traces few classes at a time, the overlay's
-                // libvips writer compresses on one thread).
-                var masks = Task.Run(() => clock.Time("write masks", () => new PyramidWriter(_logs.CreateLogger<PyramidWriter>())
-                    .Write(spool, staging.Staged(stem), maskOptions, ct)), ct);
-                var summaries = Task.Run(() =>
+                // The label pyramids, the overlay and the vector/thumbnail outputs read the finished spool independently;
+                // side by side, each fills the cores the others leave idle (the overlay's libvips writer compresses on
+                // one thread, GeoJSON traces few classes at a time). The first failure cancels the rest.
+                using var writers = new SiblingTasks(ct);
+                var pyramids = new PyramidWriter(_logs.CreateLogger<PyramidWriter>());
+                writers.Run(() => clock.Time("write masks", () =>
+                    pyramids.Write(spool, staging.Staged(stem), maskOptions with { Outputs = maskOptions.Outputs & ~MaskOutputs.Overlay }, writers.Token)));
+                if (maskOptions.Outputs.HasFlag(MaskOutputs.Overlay))
+                    writers.Run(() => clock.Time("write overlay", () =>
+                        pyramids.Write(spool, staging.Staged(stem), maskOptions with { Outputs = MaskOutputs.Overlay }, writers.Token)));
+                writers.Run(() =>
                 {
                     var reduced = clock.Time("reduce labels", () => ReducedLabels.FromSpool(spool, maxSide: 2048));
                     if (_options.WriteGeoJson)
@@ -190,8 +195,8 @@ public sealed class SlideSegmenter : IDisposable
                         using var thumb = slide.Level(slide.Levels.Count - 1).ThumbnailImage(512, height: 512);
                         ThumbnailComposer.Write(staging.Staged(stem + ".thumb.png"), thumb, reduced, maskOptions.Classes);
                     });
-                }, ct);
-                await Task.WhenAll(masks, summaries).ConfigureAwait(false);
+                });
+                await writers.WhenAllAsync().ConfigureAwait(false);
             }
 
             string sha = await hashTask;
@@ -215,8 +220,8 @@ public sealed class SlideSegmenter : IDisposable
     private async Task RunStagesAsync(string slidePath, BandReader reader, BandAccumulator accumulator, PatchSelection selection,
         StageClock clock, IProgress<PipelineProgress>? progress, CancellationToken ct)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var token = cts.Token;
+        using var stages = new SiblingTasks(ct);
+        var token = stages.Token;
         int batch = _options.BatchSize, tile = reader.Grid.Tile;
         int totalPatches = reader.Grid.Count;
         var patches = Channel.CreateBounded<Patch>(new BoundedChannelOptions(batch * 2) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
@@ -243,7 +248,7 @@ public sealed class SlideSegmenter : IDisposable
             catch (Exception ex)
             {
                 patches.Writer.TryComplete(ex);
-                await cts.CancelAsync();
+                stages.CancelAll();
                 throw;
             }
         }
@@ -273,7 +278,7 @@ public sealed class SlideSegmenter : IDisposable
             {
                 foreach (var p in pending) p.Dispose();
                 results.Writer.TryComplete(ex);
-                cts.Cancel();
+                stages.CancelAll();
                 throw;
             }
 
@@ -324,24 +329,17 @@ public sealed class SlideSegmenter : IDisposable
             }
             catch
             {
-                await cts.CancelAsync();
+                stages.CancelAll();
                 throw;
             }
         }
 
-        var tasks = new[] { Task.Run(Read, token), Task.Factory.StartNew(Infer, token, TaskCreationOptions.LongRunning, TaskScheduler.Default), Task.Run(Stitch, token) };
+        stages.Add(Task.Run(Read, token));
+        stages.Add(Task.Factory.StartNew(Infer, token, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        stages.Add(Task.Run(Stitch, token));
         try
         {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-            // Surface the root cause, not the cancellations it triggered in the other stages.
-            var root = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions)
-                .FirstOrDefault(e => e is not OperationCanceledException and not ChannelClosedException);
-            ct.ThrowIfCancellationRequested();
-            if (root is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(root);
-            throw;
+            await stages.WhenAllAsync();
         }
         finally
         {
