@@ -148,6 +148,11 @@ public static class PipelineBenchmark
                     $"{run.Report.CpuSeconds:0.0} ({batches * forwardCpuSeconds / run.Report.CpuSeconds:0.00})"));
             t.AddRow($"{run.Size}: slide MP/s (unique pixels)", run.SlideMps.ToString("0.00", c));
             t.AddRow($"{run.Size}: peak RSS (MB)", (run.Report.PeakRssBytes >> 20).ToString(c));
+            if (run.Report.Stream is { } st)
+                // "Hidden behind compute", measured where it shows: inference idle for want of patches (reading behind)
+                // or blocked on a full stitcher queue. Filling the pipeline before the first batch is separate.
+                t.AddRow($"{run.Size}: stream seconds; inference idle: fill / for patches / for stitcher", string.Create(c,
+                    $"{st.Seconds:0.0}; {st.InferenceFillSeconds:0.00} / {st.InferenceWaitedForPatchesSeconds:0.00} / {st.InferenceWaitedForStitcherSeconds:0.00}"));
             t.AddRow($"{run.Size}: stage busy seconds", Markup.Escape(string.Join(", ", run.Report.StageSeconds.Select(kv => string.Create(c, $"{kv.Key} {kv.Value:0.0}")))));
         }
         if (big is not null)

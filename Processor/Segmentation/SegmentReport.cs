@@ -10,6 +10,8 @@ public sealed record SegmentReport
     public double? TissueAreaMm2 { get; init; }
     public required PatchCounts Patches { get; init; }
     public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
+    /// <summary>The streaming part (read → infer → stitch): how long it took and where inference stood idle.</summary>
+    public StreamSection? Stream { get; init; }
     public double TotalSeconds { get; init; }
     /// <summary>CPU time (user + system, all threads) the process spent on this slide: with TotalSeconds, how busy the cores were.</summary>
     public double CpuSeconds { get; init; }
@@ -31,6 +33,11 @@ public sealed record SegmentReport
     public sealed record ClassArea(int Id, string Name, string Colour, long Pixels, double? AreaMm2, double Fraction);
 
     public sealed record PatchCounts(int Total, int Run, int Skipped);
+
+    /// <summary>Seconds: the stream's wall time; inference idle while the pipeline filled (before its first batch),
+    /// waiting for patches after that (reading fell behind), and waiting to hand scores to the stitcher.</summary>
+    public sealed record StreamSection(double Seconds, double InferenceFillSeconds, double InferenceWaitedForPatchesSeconds,
+        double InferenceWaitedForStitcherSeconds);
 
     /// <summary>What the figures above depend on: intra-op threads, whether glibc's allocator was tuned, and its arena
     /// limit (MALLOC_ARENA_MAX; "1" when the single-arena re-exec ran).</summary>

@@ -155,13 +155,14 @@ public sealed class SlideSegmenter : IDisposable
             int classes = _engine.Classes;
             var geometry = new StitchGeometry(plan.Width, plan.Height, grid.Tile, grid.Overlap, classes);
             ClassPixelCounts counts;
+            SegmentReport.StreamSection stream;
             using (var spool = LabelSpool.CreateTemporary(plan.Width, plan.Height, staging.StagingDir))
             {
                 using var accumulator = new BandAccumulator(geometry, spool, BlendModeOf(_options.Blend), TileScores.Logits);
                 using (var analysis = AnalysisImage.Open(slide, plan))
                 using (var reader = new BandReader(analysis, grid, selection))
                 {
-                    await RunStagesAsync(slidePath, reader, accumulator, selection, clock, progress, ct);
+                    stream = await RunStagesAsync(slidePath, reader, accumulator, selection, clock, progress, ct);
                 }
                 counts = accumulator.Complete();
                 // The stream's memory (carry strip, activations, patch buffers) is idle while the outputs are written.
@@ -200,7 +201,7 @@ public sealed class SlideSegmenter : IDisposable
             }
 
             string sha = await hashTask;
-            var report = BuildReport(slide, plan, grid, selection, counts, tissue, clock, total.Elapsed,
+            var report = BuildReport(slide, plan, grid, selection, counts, tissue, clock, stream, total.Elapsed,
                 Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart, sha, stem);
             await File.WriteAllTextAsync(staging.Staged(stem + ".json"), JsonSerializer.Serialize(report, JsonOutput.Options), ct);
             ct.ThrowIfCancellationRequested();
@@ -216,8 +217,9 @@ public sealed class SlideSegmenter : IDisposable
         }
     }
 
-    /// <summary>The three concurrent stages. Any failure cancels the others and surfaces as the one exception.</summary>
-    private async Task RunStagesAsync(string slidePath, BandReader reader, BandAccumulator accumulator, PatchSelection selection,
+    /// <summary>The three concurrent stages. Any failure cancels the others and surfaces as the one exception.
+    /// Returns the stream's wall time and where inference stood idle.</summary>
+    private async Task<SegmentReport.StreamSection> RunStagesAsync(string slidePath, BandReader reader, BandAccumulator accumulator, PatchSelection selection,
         StageClock clock, IProgress<PipelineProgress>? progress, CancellationToken ct)
     {
         using var stages = new SiblingTasks(ct);
@@ -227,6 +229,7 @@ public sealed class SlideSegmenter : IDisposable
         var patches = Channel.CreateBounded<Patch>(new BoundedChannelOptions(batch * 2) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
         var results = Channel.CreateBounded<BatchResult>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
         var started = Stopwatch.StartNew();
+        var waits = new InferenceWaits();
 
         async Task Read()
         {
@@ -262,7 +265,7 @@ public sealed class SlideSegmenter : IDisposable
             try
             {
                 var reader = patches.Reader;
-                while (reader.WaitToReadAsync(token).AsTask().GetAwaiter().GetResult())
+                while (waits.ForPatches(() => reader.WaitToReadAsync(token).AsTask().GetAwaiter().GetResult()))
                 {
                     while (reader.TryRead(out var p))
                     {
@@ -295,11 +298,12 @@ public sealed class SlideSegmenter : IDisposable
                     long t0 = Stopwatch.GetTimestamp();
                     scores = _engine.Predict(input.AsSpan(0, (int)(run.Count * patchBytes)), run.Count, tile, tile, ScoreKind.Logits);
                     clock.Add("inference", Stopwatch.GetElapsedTime(t0));
+                    waits.Started();
                 }
                 var positions = pending.Select(p => (p.Position, p.Skipped)).ToArray();
                 foreach (var p in pending) p.Dispose();
                 pending.Clear();
-                try { results.Writer.WriteAsync(new BatchResult(positions, scores), token).AsTask().GetAwaiter().GetResult(); }
+                try { waits.ForStitcher(() => results.Writer.WriteAsync(new BatchResult(positions, scores), token).AsTask().GetAwaiter().GetResult()); }
                 catch { scores?.Dispose(); throw; }
             }
         }
@@ -340,6 +344,7 @@ public sealed class SlideSegmenter : IDisposable
         try
         {
             await stages.WhenAllAsync();
+            return waits.Report(started.Elapsed);
         }
         finally
         {
@@ -352,7 +357,7 @@ public sealed class SlideSegmenter : IDisposable
     private sealed record BatchResult((PatchPosition Position, bool Skipped)[] Positions, ScoreBatch? Scores);
 
     private SegmentReport BuildReport(SlideSource slide, AnalysisPlan plan, PatchGrid grid, PatchSelection selection, ClassPixelCounts counts,
-        TissueMask? tissue, StageClock clock, TimeSpan elapsed, TimeSpan cpu, string sha, string stem)
+        TissueMask? tissue, StageClock clock, SegmentReport.StreamSection stream, TimeSpan elapsed, TimeSpan cpu, string sha, string stem)
     {
         double? mpp = plan.AnalysisMpp;
         long totalPixels = Math.Max(1, counts.Total);
@@ -374,6 +379,7 @@ public sealed class SlideSegmenter : IDisposable
             TissueAreaMm2 = tissue is null ? null : Math.Round(tissue.TissueAreaMm2, 6),
             Patches = new SegmentReport.PatchCounts(grid.Count, selection.RunCount, selection.SkippedCount),
             StageSeconds = clock.Seconds(),
+            Stream = stream,
             TotalSeconds = Math.Round(elapsed.TotalSeconds, 3),
             CpuSeconds = Math.Round(cpu.TotalSeconds, 3),
             MegapixelsPerSecond = Math.Round((double)plan.Width * plan.Height / 1e6 / Math.Max(1e-3, elapsed.TotalSeconds), 3),

@@ -33,6 +33,13 @@ public class SegmentCommandTests
         // CPU time of the slide: some was spent, and no more than all cores for the whole run.
         double cpu = report.RootElement.GetProperty("cpuSeconds").GetDouble();
         Assert.InRange(cpu, 0.01, Environment.ProcessorCount * report.RootElement.GetProperty("totalSeconds").GetDouble() + 0.1);
+        // The stream's wall time lies within the run's, and inference's idle times within the stream's.
+        var stream = report.RootElement.GetProperty("stream");
+        double streamSeconds = stream.GetProperty("seconds").GetDouble();
+        Assert.InRange(streamSeconds, 0.001, report.RootElement.GetProperty("totalSeconds").GetDouble());
+        double idle = new[] { "inferenceFillSeconds", "inferenceWaitedForPatchesSeconds", "inferenceWaitedForStitcherSeconds" }
+            .Sum(name => { double s = stream.GetProperty(name).GetDouble(); Assert.True(s >= 0, name); return s; });
+        Assert.InRange(idle, 0, streamSeconds);
         // segment re-executes itself with one malloc arena (the tests' environment does not set one).
         var runtime = report.RootElement.GetProperty("runtime");
         Assert.Equal("1", runtime.GetProperty("mallocArenaMax").GetString());
