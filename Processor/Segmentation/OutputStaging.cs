@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace WsiSegment.Processor.Segmentation;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace WsiSegment.Processor.Segmentation;
 /// only when all are complete, so an interrupted or failed run never leaves a file that looks finished.
 /// Disposing without <see cref="Commit"/> deletes everything staged.
 /// </summary>
-public sealed class OutputStaging : IDisposable
+public sealed partial class OutputStaging : IDisposable
 {
     private readonly string _outDir;
     private bool _committed;
@@ -30,6 +32,20 @@ public sealed class OutputStaging : IDisposable
 
     /// <summary>Path of a staged output; after <see cref="Commit"/> it lives under the same name in the output folder.</summary>
     public string Staged(string fileName) => Path.Combine(StagingDir, fileName);
+
+    /// <summary>Whether <paramref name="message"/> names a staged path (see <see cref="Publicly"/>).</summary>
+    public bool Names(string message) => message.Contains(StagingDir, StringComparison.Ordinal);
+
+    /// <summary>
+    /// An error's text with staged paths given as the outputs they stand for: the user knows OUTDIR/STEM.mask.tif, not
+    /// the hidden staging folder nor the temporary ".NAME.GUID.part" names files are written under before their rename.
+    /// </summary>
+    public string Publicly(string message) =>
+        TemporaryName().Replace(message.Replace(StagingDir, _outDir, StringComparison.Ordinal), "$1");
+
+    // AtomicFile.TemporaryName: "." + file name + "." + 32 hex digits + ".part".
+    [GeneratedRegex(@"(?<=[/\\])\.([^/\\]+)\.[0-9a-f]{32}\.part")]
+    private static partial Regex TemporaryName();
 
     /// <summary>Moves every staged file into the output folder (replacing older results) and removes the staging folder.</summary>
     public IReadOnlyList<string> Commit(IEnumerable<string>? order = null)

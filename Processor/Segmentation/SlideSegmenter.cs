@@ -112,6 +112,7 @@ public sealed class SlideSegmenter : IDisposable
         using var slide = clock.Time("open", () => { var s = SlideSource.Open(slidePath); try { s.Verify(); return s; } catch { s.Dispose(); throw; } });
         using var hashCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var hashTask = Task.Run(() => FileHash.Sha256Async(slidePath, hashCts.Token), hashCts.Token);
+        OutputStaging? staged = null;
         try
         {
             double targetMpp = _options.Mpp ?? _model.Card.TrainedMpp
@@ -129,6 +130,7 @@ public sealed class SlideSegmenter : IDisposable
                 _log.LogWarning("{Slide}: no level is as fine as {Target} µm/px; analysing at {Mpp:0.###} µm/px", slidePath, targetMpp, plan.AnalysisMpp);
 
             using var staging = new OutputStaging(outDir, stem);
+            staged = staging;
             TissueMask? tissue = null;
             if (_options.TissueMask)
             {
@@ -209,6 +211,11 @@ public sealed class SlideSegmenter : IDisposable
             _log.LogInformation("Segmented {Slide} in {Seconds:0.0}s ({MPs:0.00} MP/s, peak RSS {RssMb} MB)",
                 slidePath, report.TotalSeconds, report.MegapixelsPerSecond, report.PeakRssBytes >> 20);
             return report;
+        }
+        catch (IOException e) when (staged?.Names(e.Message) == true)
+        {
+            // A write failed in the staging folder (full disk, say): name the output the user will look for.
+            throw new IOException(staged.Publicly(e.Message), e);
         }
         finally
         {

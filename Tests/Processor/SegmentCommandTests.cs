@@ -161,6 +161,9 @@ public class SegmentCommandTests
         var error = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: ", StringComparison.Ordinal));
         Assert.Contains("No space left on device", error);
         Assert.Contains(output, error);
+        // It names the output the user will look for, not the hidden staging folder or a temporary name.
+        Assert.DoesNotContain(".staging-", error);
+        Assert.DoesNotContain(".part", error);
         Assert.DoesNotContain("   at ", r.Stderr);
         Assert.Equal("", r.Stdout[(r.Stdout.IndexOf("LEFT:", StringComparison.Ordinal) + 5)..].Trim());
     }
