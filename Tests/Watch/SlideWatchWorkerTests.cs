@@ -76,7 +76,8 @@ public class SlideWatchWorkerTests
         using var status = JsonDocument.Parse(File.ReadAllText(statusPath));
         Assert.Equal(4, status.RootElement.GetProperty("counts").GetProperty("done").GetInt32());
         Assert.Equal(3, status.RootElement.GetProperty("counts").GetProperty("failed").GetInt32());
-        Assert.Empty(Directory.GetFiles(fx.Folders.Claims));
+        // The claim is released last, after the status is written and the lease stopped: wait for it as well.
+        await InProcessWatch.WaitUntil(() => Directory.GetFiles(fx.Folders.Claims).Length == 0, TimeSpan.FromSeconds(10), "the later slide's claim is released");
         Assert.Empty(Directory.GetFileSystemEntries(fx.Folders.Processing));
     }
 
