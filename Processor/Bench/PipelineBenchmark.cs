@@ -11,6 +11,7 @@ using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Commands;
 using WsiSegment.Processor.Segmentation;
 using WsiSegment.Tiling.Phantoms;
+using static TorchSharp.torch;
 
 namespace WsiSegment.Processor.Bench;
 
@@ -18,6 +19,11 @@ namespace WsiSegment.Processor.Bench;
 /// `wsi-segment bench pipeline`: end-to-end throughput against model-only throughput for the same tile, overlap
 /// and batch, on a generated all-tissue phantom (10,000×12,000 by default), and peak RSS of a 4× larger side
 /// (40,000×48,000) against it. Each segmentation runs in a child process so its peak RSS is its own.
+/// <para>
+/// Throughput is measured twice: with inference on every core (the default), where reading, stitching and writing
+/// take CPU from the model, so the model's share of the CPU caps the ratio; and with compute on cores of its own
+/// (one core left to the rest), which is how a GPU machine runs and shows whether the rest hides behind compute.
+/// </para>
 /// </summary>
 public static class PipelineBenchmark
 {
@@ -28,10 +34,11 @@ public static class PipelineBenchmark
         var noBig = new Option<bool>("--no-big") { Description = "Skip the memory-scaling run (it takes several minutes)." };
         var work = new Option<string?>("--work") { Description = "Folder for generated slides and outputs, kept, and phantoms in it reused by later runs (default: a temporary folder, removed after)." };
         var runs = new Option<int>("--runs") { Description = "Timed model-only forwards (median reported).", DefaultValueFactory = _ => 10 };
+        var noOwnCores = new Option<bool>("--no-own-cores") { Description = "Skip the throughput run with compute on cores of its own (one core left for reading, stitching and writing)." };
         var options = new SegmentOptionSet();
         var cmd = new Command("pipeline", "End-to-end MP/s vs model-only MP/s, stage breakdown, and peak RSS scaling with slide size.")
         {
-            size, bigSize, noBig, work, runs,
+            size, bigSize, noBig, work, runs, noOwnCores,
         };
         options.AddTo(cmd);
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, "bench pipeline", ct, async (logs, token) =>
@@ -44,25 +51,39 @@ public static class PipelineBenchmark
             Directory.CreateDirectory(dir);
             try
             {
-                // 1. Model only: the same tile and batch, random pixels, median of N after warm-up.
-                double trainedMpp;
-                double modelMps;
-                double forwardMs;
-                double forwardCpuSeconds;
+                // 1. Model only: the same tile and batch, random pixels, median of N after warm-up, at the run's
+                //    threads and (unless skipped) at one core fewer.
                 TorchRuntime.Initialise(seg.Threads);
+                int threads = get_num_threads();
+                // On a GPU, compute has its own device already; on the CPU, one core is left to the other stages.
+                bool onCpu = TorchRuntime.ResolveDevice(seg.Device).type == TorchSharp.DeviceType.CPU;
+                int ownCores = onCpu && !parse.GetValue(noOwnCores) ? Math.Min(threads, Environment.ProcessorCount - 1) : 0;
+                double trainedMpp;
+                ModelTiming all;
+                ModelTiming? own = null;
                 using (var model = Checkpoint.Load(modelPath))
                 using (var engine = InferenceEngine.Create(model, new InferenceOptions { Device = seg.Device, Precision = InferenceOptions.ParsePrecision(seg.Precision) }))
                 {
                     trainedMpp = seg.Mpp ?? model.Card.TrainedMpp ?? 0.5;
-                    (forwardMs, modelMps, forwardCpuSeconds) = TimeModel(engine, seg.Tile, seg.BatchSize, parse.GetValue(runs));
+                    all = TimeModel(engine, seg.Tile, seg.BatchSize, parse.GetValue(runs), threads);
+                    if (ownCores > 0)
+                    {
+                        set_num_threads(ownCores);
+                        own = TimeModel(engine, seg.Tile, seg.BatchSize, parse.GetValue(runs), ownCores);
+                        set_num_threads(threads);
+                    }
                 }
-                log.LogInformation("Model only: {Ms:0.0} ms per batch of {B}x{T}², {Mps:0.00} computed MP/s", forwardMs, seg.BatchSize, seg.Tile, modelMps);
+                foreach (var m in new[] { all, own }.OfType<ModelTiming>())
+                    log.LogInformation("Model only, {Threads} threads: {Ms:0.0} ms per batch of {B}x{T}², {Mps:0.00} computed MP/s",
+                        m.Threads, m.Ms, seg.BatchSize, seg.Tile, m.Mps);
 
-                // 2. End to end on the phantom (child process).
+                // 2. End to end on the phantoms (child processes).
                 var small = await RunSegmentAsync(parse, seg, dir, parse.GetValue(size)!, trainedMpp, log, token);
+                SegmentRun? smallOwn = own is null ? null
+                    : await RunSegmentAsync(parse, seg with { Threads = ownCores }, dir, parse.GetValue(size)!, trainedMpp, log, token, "out-own-cores");
                 SegmentRun? big = parse.GetValue(noBig) ? null : await RunSegmentAsync(parse, seg, dir, parse.GetValue(bigSize)!, trainedMpp, log, token);
 
-                Print(seg, modelMps, forwardMs, forwardCpuSeconds, small, big);
+                Print(seg, all, small, own, smallOwn, big);
                 return CommandRunner.Ok;
             }
             finally
@@ -75,8 +96,11 @@ public static class PipelineBenchmark
 
     private sealed record SegmentRun(string Size, SegmentReport Report, double WallSeconds, double ComputedMps, double SlideMps);
 
+    /// <summary>Model only at <paramref name="Threads"/> intra-op threads: median ms per batch, computed MP/s, CPU core-seconds per batch.</summary>
+    private sealed record ModelTiming(int Threads, double Ms, double Mps, double CpuSeconds);
+
     /// <summary>Median ms per batch, computed MP/s, and CPU core-seconds per batch (process CPU over the timed series).</summary>
-    private static (double Ms, double Mps, double CpuSeconds) TimeModel(InferenceEngine engine, int tile, int batch, int runs)
+    private static ModelTiming TimeModel(InferenceEngine engine, int tile, int batch, int runs, int threads)
     {
         var rng = new Random(7);
         var rgb = new byte[(long)batch * tile * tile * 3];
@@ -90,10 +114,13 @@ public static class PipelineBenchmark
         var times = BenchTiming.Time(warmup: 0, runs, Forward);
         double cpuPerBatch = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / runs;
         double ms = BenchTiming.Median(times);
-        return (ms, (double)batch * tile * tile / 1e6 / (ms / 1000), cpuPerBatch);
+        return new ModelTiming(threads, ms, (double)batch * tile * tile / 1e6 / (ms / 1000), cpuPerBatch);
     }
 
-    private static async Task<SegmentRun> RunSegmentAsync(ParseResult parse, SegmentOptions seg, string dir, string size, double mpp, ILogger log, CancellationToken ct)
+    /// <summary>Segments the phantom of <paramref name="size"/> (generated unless --work holds it) in a child process;
+    /// outputs and report go to the phantom's folder, under <paramref name="outName"/>.</summary>
+    private static async Task<SegmentRun> RunSegmentAsync(ParseResult parse, SegmentOptions seg, string dir, string size, double mpp, ILogger log, CancellationToken ct,
+        string outName = "out")
     {
         var (w, h) = SynthCommand.ParseSize(size);
         string slideDir = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{size}-{mpp}um"));
@@ -109,7 +136,7 @@ public static class PipelineBenchmark
         }
         var args = new List<string>
         {
-            "segment", files.Slide, "-o", Path.Combine(slideDir, "out"), "--quiet",
+            "segment", files.Slide, "-o", Path.Combine(slideDir, outName), "--quiet",
             "--tile", seg.Tile.ToString(CultureInfo.InvariantCulture), "--overlap", seg.Overlap.ToString(CultureInfo.InvariantCulture),
             "--batch", seg.BatchSize.ToString(CultureInfo.InvariantCulture), "--device", seg.Device, "--precision", seg.Precision,
             "--mpp", mpp.ToString(CultureInfo.InvariantCulture), "--blend", seg.Blend.ToString().ToLowerInvariant(),
@@ -120,43 +147,65 @@ public static class PipelineBenchmark
         var r = await SelfProcess.RunAsync(args, ct);
         if (r.ExitCode != 0)
             throw new InvalidOperationException($"segment of the {size} phantom failed: {r.Stderr.Trim()}");
-        string reportPath = Path.Combine(slideDir, "out", Path.GetFileNameWithoutExtension(files.Slide) + ".json");
+        string reportPath = Path.Combine(slideDir, outName, Path.GetFileNameWithoutExtension(files.Slide) + ".json");
         var report = JsonSerializer.Deserialize<SegmentReport>(await File.ReadAllTextAsync(reportPath, ct), JsonOutput.Options)
             ?? throw new InvalidOperationException(reportPath + ": empty report");
         double computed = (double)report.Patches.Run * report.Analysis.Tile * report.Analysis.Tile / 1e6 / report.TotalSeconds;
         return new SegmentRun(size, report, r.Elapsed.TotalSeconds, computed, report.MegapixelsPerSecond);
     }
 
-    private static void Print(SegmentOptions seg, double modelMps, double forwardMs, double forwardCpuSeconds, SegmentRun small, SegmentRun? big)
+    private static void Print(SegmentOptions seg, ModelTiming all, SegmentRun small, ModelTiming? own, SegmentRun? smallOwn, SegmentRun? big)
     {
         var c = CultureInfo.InvariantCulture;
-        var t = new Table().Title($"bench pipeline: tile {seg.Tile}, overlap {seg.Overlap}, batch {seg.BatchSize}, {seg.Precision}, {Environment.ProcessorCount} cores")
+        int cores = Environment.ProcessorCount;
+        var t = new Table().Title($"bench pipeline: tile {seg.Tile}, overlap {seg.Overlap}, batch {seg.BatchSize}, {seg.Precision}, {cores} cores")
             .AddColumns("figure", "value");
-        t.AddRow("model only: ms per batch (median)", forwardMs.ToString("0.0", c));
-        t.AddRow("model only: computed MP/s", modelMps.ToString("0.00", c));
-        t.AddRow("model only: CPU core-seconds per batch", forwardCpuSeconds.ToString("0.000", c));
-        foreach (var run in new[] { small, big }.OfType<SegmentRun>())
+        AddModel(t, all, c);
+        AddRun(t, seg, all, small, small.Size, c);
+        if (own is not null && smallOwn is not null)
         {
-            t.AddRow($"[bold]{run.Size}[/]: total seconds (report / process)", string.Create(c, $"{run.Report.TotalSeconds:0.0} / {run.WallSeconds:0.0}"));
-            t.AddRow($"{run.Size}: end-to-end computed MP/s", run.ComputedMps.ToString("0.00", c));
-            t.AddRow($"{run.Size}: end-to-end / model-only", (run.ComputedMps / modelMps).ToString("0.00", c));
-            // When the cores are the limit, throughput goes as CPU work: the model's share of the slide's CPU time
-            // is the most the ratio above can reach on these cores, however well the stages overlap.
-            double batches = Math.Ceiling((double)run.Report.Patches.Run / seg.BatchSize);
-            if (run.Report.CpuSeconds > 0)
-                t.AddRow($"{run.Size}: CPU core-seconds (model's share)", string.Create(c,
-                    $"{run.Report.CpuSeconds:0.0} ({batches * forwardCpuSeconds / run.Report.CpuSeconds:0.00})"));
-            t.AddRow($"{run.Size}: slide MP/s (unique pixels)", run.SlideMps.ToString("0.00", c));
-            t.AddRow($"{run.Size}: peak RSS (MB)", (run.Report.PeakRssBytes >> 20).ToString(c));
-            if (run.Report.Stream is { } st)
-                // "Hidden behind compute", measured where it shows: inference idle for want of patches (reading behind)
-                // or blocked on a full stitcher queue. Filling the pipeline before the first batch is separate.
-                t.AddRow($"{run.Size}: stream seconds; inference idle: fill / for patches / for stitcher", string.Create(c,
-                    $"{st.Seconds:0.0}; {st.InferenceFillSeconds:0.00} / {st.InferenceWaitedForPatchesSeconds:0.00} / {st.InferenceWaitedForStitcherSeconds:0.00}"));
-            t.AddRow($"{run.Size}: stage busy seconds", Markup.Escape(string.Join(", ", run.Report.StageSeconds.Select(kv => string.Create(c, $"{kv.Key} {kv.Value:0.0}")))));
+            // The same slide with inference on one core fewer: the other stages get a core of their own, as on a GPU
+            // machine, so this ratio shows whether they hide behind compute rather than how they share the cores.
+            AddModel(t, own, c);
+            AddRun(t, seg, own, smallOwn, $"{smallOwn.Size}, compute on {own.Threads} of {cores} cores", c);
         }
         if (big is not null)
+        {
+            AddRun(t, seg, all, big, big.Size, c);
             t.AddRow("peak RSS big / small", ((double)big.Report.PeakRssBytes / Math.Max(1, small.Report.PeakRssBytes)).ToString("0.00", c));
+        }
         AnsiConsole.Write(t);
+    }
+
+    private static void AddModel(Table t, ModelTiming m, CultureInfo c)
+    {
+        string on = Threads(m.Threads);
+        t.AddRow($"[bold]model only, {on}[/]: ms per batch (median)", m.Ms.ToString("0.0", c));
+        t.AddRow($"model only, {on}: computed MP/s", m.Mps.ToString("0.00", c));
+        t.AddRow($"model only, {on}: CPU core-seconds per batch", m.CpuSeconds.ToString("0.000", c));
+    }
+
+    private static string Threads(int n) => n == 1 ? "1 thread" : $"{n} threads";
+
+    private static void AddRun(Table t, SegmentOptions seg, ModelTiming model, SegmentRun run, string label, CultureInfo c)
+    {
+        label = Markup.Escape(label);
+        t.AddRow($"[bold]{label}[/]: total seconds (report / process)", string.Create(c, $"{run.Report.TotalSeconds:0.0} / {run.WallSeconds:0.0}"));
+        t.AddRow($"{label}: end-to-end computed MP/s", run.ComputedMps.ToString("0.00", c));
+        t.AddRow($"{label}: end-to-end / model-only ({Threads(model.Threads)})", (run.ComputedMps / model.Mps).ToString("0.00", c));
+        // When the cores are the limit, throughput goes as CPU work: the model's share of the slide's CPU time
+        // is the most the ratio above can reach on these cores, however well the stages overlap.
+        double batches = Math.Ceiling((double)run.Report.Patches.Run / seg.BatchSize);
+        if (run.Report.CpuSeconds > 0)
+            t.AddRow($"{label}: CPU core-seconds (model's share)", string.Create(c,
+                $"{run.Report.CpuSeconds:0.0} ({batches * model.CpuSeconds / run.Report.CpuSeconds:0.00})"));
+        t.AddRow($"{label}: slide MP/s (unique pixels)", run.SlideMps.ToString("0.00", c));
+        t.AddRow($"{label}: peak RSS (MB)", (run.Report.PeakRssBytes >> 20).ToString(c));
+        if (run.Report.Stream is { } st)
+            // "Hidden behind compute", measured where it shows: inference idle for want of patches (reading behind)
+            // or blocked on a full stitcher queue. Filling the pipeline before the first batch is separate.
+            t.AddRow($"{label}: stream seconds; inference idle: fill / for patches / for stitcher", string.Create(c,
+                $"{st.Seconds:0.0}; {st.InferenceFillSeconds:0.00} / {st.InferenceWaitedForPatchesSeconds:0.00} / {st.InferenceWaitedForStitcherSeconds:0.00}"));
+        t.AddRow($"{label}: stage busy seconds", Markup.Escape(string.Join(", ", run.Report.StageSeconds.Select(kv => string.Create(c, $"{kv.Key} {kv.Value:0.0}")))));
     }
 }
