@@ -35,10 +35,11 @@ public static class PipelineBenchmark
         var work = new Option<string?>("--work") { Description = "Folder for generated slides and outputs, kept, and phantoms in it reused by later runs (default: a temporary folder, removed after)." };
         var runs = new Option<int>("--runs") { Description = "Timed model-only forwards (median reported).", DefaultValueFactory = _ => 10 };
         var noOwnCores = new Option<bool>("--no-own-cores") { Description = "Skip the throughput run with compute on cores of its own (one core left for reading, stitching and writing)." };
+        var modelOnly = new Option<bool>("--model-only") { Description = "Only time the model and print the figures as JSON (the benchmark runs itself so for a fresh process).", Hidden = true };
         var options = new SegmentOptionSet();
         var cmd = new Command("pipeline", "End-to-end MP/s vs model-only MP/s, stage breakdown, and peak RSS scaling with slide size.")
         {
-            size, bigSize, noBig, work, runs, noOwnCores,
+            size, bigSize, noBig, work, runs, noOwnCores, modelOnly,
         };
         options.AddTo(cmd);
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, "bench pipeline", ct, async (logs, token) =>
@@ -51,31 +52,31 @@ public static class PipelineBenchmark
             Directory.CreateDirectory(dir);
             try
             {
-                // 1. Model only: the same tile and batch, random pixels, median of N after warm-up, at the run's
-                //    threads and (unless skipped) at one core fewer.
+                // 1. Model only: the same tile and batch, random pixels, median of N after warm-up.
                 TorchRuntime.Initialise(seg.Threads);
                 int threads = get_num_threads();
-                // On a GPU, compute has its own device already; on the CPU, one core is left to the other stages.
-                bool onCpu = TorchRuntime.ResolveDevice(seg.Device).type == TorchSharp.DeviceType.CPU;
-                int ownCores = onCpu && !parse.GetValue(noOwnCores) ? Math.Min(threads, Environment.ProcessorCount - 1) : 0;
                 double trainedMpp;
                 ModelTiming all;
-                ModelTiming? own = null;
                 using (var model = Checkpoint.Load(modelPath))
                 using (var engine = InferenceEngine.Create(model, new InferenceOptions { Device = seg.Device, Precision = InferenceOptions.ParsePrecision(seg.Precision) }))
                 {
                     trainedMpp = seg.Mpp ?? model.Card.TrainedMpp ?? 0.5;
                     all = TimeModel(engine, seg.Tile, seg.BatchSize, parse.GetValue(runs), threads);
-                    if (ownCores > 0)
-                    {
-                        set_num_threads(ownCores);
-                        own = TimeModel(engine, seg.Tile, seg.BatchSize, parse.GetValue(runs), ownCores);
-                        set_num_threads(threads);
-                    }
                 }
+                if (parse.GetValue(modelOnly))
+                {
+                    Console.Out.WriteLine(JsonSerializer.Serialize(all, JsonOutput.Options));
+                    return CommandRunner.Ok;
+                }
+                // On a GPU, compute has its own device already; on the CPU, one core is left to the other stages. Its
+                // model-only figure comes from a fresh process, set up as the segment child is: a process that changes
+                // its thread count after forwards at another count timed 188 ms at 1 thread, against 251 when fresh.
+                bool onCpu = TorchRuntime.ResolveDevice(seg.Device).type == TorchSharp.DeviceType.CPU;
+                int ownCores = onCpu && !parse.GetValue(noOwnCores) ? Math.Min(threads, Environment.ProcessorCount - 1) : 0;
+                ModelTiming? own = ownCores > 0 ? await TimeModelInChildAsync(seg with { Threads = ownCores }, parse.GetValue(runs), token) : null;
                 foreach (var m in new[] { all, own }.OfType<ModelTiming>())
-                    log.LogInformation("Model only, {Threads} threads: {Ms:0.0} ms per batch of {B}x{T}², {Mps:0.00} computed MP/s",
-                        m.Threads, m.Ms, seg.BatchSize, seg.Tile, m.Mps);
+                    log.LogInformation("Model only, {Threads}: {Ms:0.0} ms per batch of {B}x{T}², {Mps:0.00} computed MP/s",
+                        Threads(m.Threads), m.Ms, seg.BatchSize, seg.Tile, m.Mps);
 
                 // 2. End to end on the phantoms (child processes).
                 var small = await RunSegmentAsync(parse, seg, dir, parse.GetValue(size)!, trainedMpp, log, token);
@@ -117,6 +118,33 @@ public static class PipelineBenchmark
         return new ModelTiming(threads, ms, (double)batch * tile * tile / 1e6 / (ms / 1000), cpuPerBatch);
     }
 
+    /// <summary>The options that decide the model's speed, as a child process takes them.</summary>
+    private static List<string> ModelArgs(SegmentOptions seg)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var args = new List<string>
+        {
+            "--tile", seg.Tile.ToString(c), "--overlap", seg.Overlap.ToString(c), "--batch", seg.BatchSize.ToString(c),
+            "--device", seg.Device, "--precision", seg.Precision, "--blend", seg.Blend.ToString().ToLowerInvariant(),
+        };
+        if (seg.ModelPath is not null) args.AddRange(["--model", seg.ModelPath]);
+        if (seg.Threads > 0) args.AddRange(["--threads", seg.Threads.ToString(c)]);
+        return args;
+    }
+
+    /// <summary>Model-only figures from a fresh process (this benchmark with --model-only).</summary>
+    private static async Task<ModelTiming> TimeModelInChildAsync(SegmentOptions seg, int runs, CancellationToken ct)
+    {
+        var args = new List<string> { "bench", "pipeline", "--model-only", "--runs", runs.ToString(CultureInfo.InvariantCulture) };
+        args.AddRange(ModelArgs(seg));
+        var r = await SelfProcess.RunAsync(args, ct);
+        if (r.ExitCode != 0)
+            throw new InvalidOperationException($"timing the model at {Threads(seg.Threads)} failed: {r.Stderr.Trim()}");
+        string json = r.Stdout.Trim();
+        return JsonSerializer.Deserialize<ModelTiming>(json[json.LastIndexOf('{')..], JsonOutput.Options)
+            ?? throw new InvalidOperationException("timing the model printed no figures");
+    }
+
     /// <summary>Segments the phantom of <paramref name="size"/> (generated unless --work holds it) in a child process;
     /// outputs and report go to the phantom's folder, under <paramref name="outName"/>.</summary>
     private static async Task<SegmentRun> RunSegmentAsync(ParseResult parse, SegmentOptions seg, string dir, string size, double mpp, ILogger log, CancellationToken ct,
@@ -134,15 +162,8 @@ public static class PipelineBenchmark
             log.LogInformation("Generating an all-tissue {Size} phantom at {Mpp} µm/px", size, mpp);
             files = PhantomWriter.Write(options, slideDir, null, ct);
         }
-        var args = new List<string>
-        {
-            "segment", files.Slide, "-o", Path.Combine(slideDir, outName), "--quiet",
-            "--tile", seg.Tile.ToString(CultureInfo.InvariantCulture), "--overlap", seg.Overlap.ToString(CultureInfo.InvariantCulture),
-            "--batch", seg.BatchSize.ToString(CultureInfo.InvariantCulture), "--device", seg.Device, "--precision", seg.Precision,
-            "--mpp", mpp.ToString(CultureInfo.InvariantCulture), "--blend", seg.Blend.ToString().ToLowerInvariant(),
-        };
-        if (seg.ModelPath is not null) args.AddRange(["--model", seg.ModelPath]);
-        if (seg.Threads > 0) args.AddRange(["--threads", seg.Threads.ToString(CultureInfo.InvariantCulture)]);
+        var args = new List<string> { "segment", files.Slide, "-o", Path.Combine(slideDir, outName), "--quiet", "--mpp", mpp.ToString(CultureInfo.InvariantCulture) };
+        args.AddRange(ModelArgs(seg));
         log.LogInformation("Segmenting {Size} in a child process", size);
         var r = await SelfProcess.RunAsync(args, ct);
         if (r.ExitCode != 0)
