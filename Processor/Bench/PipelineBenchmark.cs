@@ -69,8 +69,8 @@ public static class PipelineBenchmark
                     return CommandRunner.Ok;
                 }
                 // On a GPU, compute has its own device already; on the CPU, one core is left to the other stages. Its
-                // model-only figure comes from a fresh process, set up as the segment child is: a process that changes
-                // its thread count after forwards at another count timed 188 ms at 1 thread, against 251 when fresh.
+                // model-only figure comes from a fresh process started at that thread count, as the segment child is,
+                // so the two differ only in what the pipeline adds.
                 bool onCpu = TorchRuntime.ResolveDevice(seg.Device).type == TorchSharp.DeviceType.CPU;
                 int ownCores = onCpu && !parse.GetValue(noOwnCores) ? Math.Min(threads, Environment.ProcessorCount - 1) : 0;
                 ModelTiming? own = ownCores > 0 ? await TimeModelInChildAsync(seg with { Threads = ownCores }, parse.GetValue(runs), token) : null;
