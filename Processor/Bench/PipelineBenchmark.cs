@@ -35,7 +35,7 @@ public static class PipelineBenchmark
         var work = new Option<string?>("--work") { Description = "Folder for generated slides and outputs, kept, and phantoms in it reused by later runs (default: a temporary folder, removed after)." };
         var runs = new Option<int>("--runs") { Description = "Timed model-only forwards (median reported).", DefaultValueFactory = _ => 10 };
         var noOwnCores = new Option<bool>("--no-own-cores") { Description = "Skip the throughput run with compute on cores of its own (one core left for reading, stitching and writing)." };
-        var modelOnly = new Option<bool>("--model-only") { Description = "Only time the model and print the figures as JSON (the benchmark runs itself so for a fresh process).", Hidden = true };
+        var modelOnly = new Option<bool>("--model-only") { Description = "Only time the model and print the figures as JSON (how the benchmark times the model in a fresh process).", Hidden = true };
         var options = new SegmentOptionSet();
         var cmd = new Command("pipeline", "End-to-end MP/s vs model-only MP/s, stage breakdown, and peak RSS scaling with slide size.")
         {
@@ -140,8 +140,8 @@ public static class PipelineBenchmark
         var r = await SelfProcess.RunAsync(args, ct);
         if (r.ExitCode != 0)
             throw new InvalidOperationException($"timing the model at {Threads(seg.Threads)} failed: {r.Stderr.Trim()}");
-        string json = r.Stdout.Trim();
-        return JsonSerializer.Deserialize<ModelTiming>(json[json.LastIndexOf('{')..], JsonOutput.Options)
+        // Logs and libtorch's warnings go to stderr: stdout is the figures alone.
+        return JsonSerializer.Deserialize<ModelTiming>(r.Stdout, JsonOutput.Options)
             ?? throw new InvalidOperationException("timing the model printed no figures");
     }
 
