@@ -217,6 +217,10 @@ public sealed class SlideSegmenter : IDisposable
             // A write failed in the staging folder (full disk, say): name the output the user will look for.
             throw new IOException(staged.Publicly(e.Message), e);
         }
+        catch (UnauthorizedAccessException e) when (staged?.Names(e.Message) == true)
+        {
+            throw new UnauthorizedAccessException(staged.Publicly(e.Message), e); // a writer that lost permission (GeoJSON's File.Create)
+        }
         finally
         {
             hashCts.Cancel();
