@@ -90,7 +90,7 @@ public sealed class InferenceEngine : IDisposable
     /// (channels-last) strides: the forward alone, which is what benchmarks compare the rest against.</summary>
     public Tensor Logits(Tensor normalisedNchw, bool contiguous = true)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         if (normalisedNchw.dim() != 4 || normalisedNchw.shape[1] != 3)
             throw new ArgumentException($"expected an N×3×H×W tensor, got [{string.Join(", ", normalisedNchw.shape)}]");
         using var mode = inference_mode();
@@ -198,9 +198,16 @@ public sealed class InferenceEngine : IDisposable
         src.CopyTo(destination);
     }
 
-    private void CheckSizes(int rgbLength, int n, int h, int w, int outLength, string what, int labelsOnly = -1)
+    /// <summary>Every compute call starts here: the engine is alive and the calling thread flushes denormals before its first kernel.</summary>
+    private void Enter()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        DenormalMode.PrepareThisThread();
+    }
+
+    private void CheckSizes(int rgbLength, int n, int h, int w, int outLength, string what, int labelsOnly = -1)
+    {
+        Enter();
         if (n < 1 || h < 1 || w < 1) throw new ArgumentOutOfRangeException(nameof(n), $"batch {n}×{h}×{w} must be positive");
         long pixels = (long)n * h * w;
         if (rgbLength != pixels * 3)

@@ -14,9 +14,16 @@ public static partial class TorchRuntime
     /// <summary>True when the glibc allocator was tuned (see <see cref="TuneAllocator"/>).</summary>
     public static bool AllocatorTuned { get; private set; }
 
-    /// <summary>Loads libtorch, tunes the allocator and sets the intra-op thread count (0 = all cores).</summary>
+    /// <summary>True when the thread that initialised libtorch flushes denormals (see <see cref="DenormalMode"/>).</summary>
+    public static bool FlushesDenormals { get; private set; }
+
+    /// <summary>
+    /// Loads libtorch, tunes the allocator and sets the intra-op thread count (0 = all cores). Every call also sets
+    /// flush-to-zero on the calling thread (<see cref="DenormalMode"/>), so call it on each thread before its first tensor.
+    /// </summary>
     public static void Initialise(int threads = 0, bool tuneAllocator = true)
     {
+        bool flushing = DenormalMode.PrepareThisThread();
         lock (Gate)
         {
             if (_initialised) return;
@@ -33,6 +40,7 @@ public static partial class TorchRuntime
                     "the native libraries and applies the libstdc++ fix.", e);
             }
             torch.set_num_threads(threads > 0 ? threads : Environment.ProcessorCount);
+            FlushesDenormals = flushing;
             _initialised = true;
         }
     }

@@ -41,5 +41,5 @@ public sealed record SegmentReport
 
     /// <summary>What the figures above depend on: intra-op threads, whether glibc's allocator was tuned, and its arena
     /// limit (MALLOC_ARENA_MAX; "1" when the single-arena re-exec ran).</summary>
-    public sealed record RuntimeSection(int Threads, int Cores, bool AllocatorTuned, string? MallocArenaMax);
+    public sealed record RuntimeSection(int Threads, int Cores, bool AllocatorTuned, string? MallocArenaMax, bool FlushDenormals);
 }

@@ -396,7 +396,7 @@ public sealed class SlideSegmenter : IDisposable
             MegapixelsPerSecond = Math.Round((double)plan.Width * plan.Height / 1e6 / Math.Max(1e-3, elapsed.TotalSeconds), 3),
             PeakRssBytes = ProcessMemory.PeakRssBytes(),
             Runtime = new SegmentReport.RuntimeSection(TorchSharp.torch.get_num_threads(), Environment.ProcessorCount,
-                TorchRuntime.AllocatorTuned, Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX")),
+                TorchRuntime.AllocatorTuned, Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX"), TorchRuntime.FlushesDenormals),
             Outputs = outputs,
             Software = "wsi-segment " + (Assembly.GetEntryAssembly()?.GetName().Version?.ToString(3) ?? "dev"),
             Finished = DateTimeOffset.UtcNow,
