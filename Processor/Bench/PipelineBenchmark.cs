@@ -4,7 +4,10 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
+using WsiSegment.Model;
+using WsiSegment.Model.Cards;
 using WsiSegment.Model.Inference;
+using WsiSegment.Model.Network;
 using WsiSegment.Model.Runtime;
 using WsiSegment.Model.Weights;
 using WsiSegment.Processor.Cli;
@@ -35,11 +38,12 @@ public static class PipelineBenchmark
         var work = new Option<string?>("--work") { Description = "Folder for generated slides and outputs, kept, and phantoms in it reused by later runs (default: a temporary folder, removed after)." };
         var runs = new Option<int>("--runs") { Description = "Timed model-only forwards (median reported).", DefaultValueFactory = _ => 10 };
         var noOwnCores = new Option<bool>("--no-own-cores") { Description = "Skip the throughput run with compute on cores of its own (one core left for reading, stitching and writing)." };
+        var noFresh = new Option<bool>("--no-fresh") { Description = "Skip the same slide with fresh (untrained) ESPNet p=2 q=8 weights: the trained/fresh ratio." };
         var modelOnly = new Option<bool>("--model-only") { Description = "Only time the model and print the figures as JSON (how the benchmark times the model in a fresh process).", Hidden = true };
         var options = new SegmentOptionSet();
         var cmd = new Command("pipeline", "End-to-end MP/s vs model-only MP/s, stage breakdown, and peak RSS scaling with slide size.")
         {
-            size, bigSize, noBig, work, runs, noOwnCores, modelOnly,
+            size, bigSize, noBig, work, runs, noOwnCores, noFresh, modelOnly,
         };
         options.AddTo(cmd);
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, "bench pipeline", ct, async (logs, token) =>
@@ -57,11 +61,22 @@ public static class PipelineBenchmark
                 int threads = get_num_threads();
                 double trainedMpp;
                 ModelTiming all;
+                ModelTiming? fresh = null;
+                string? freshPath = null;
                 using (var model = Checkpoint.Load(modelPath))
-                using (var engine = InferenceEngine.Create(model, new InferenceOptions { Device = seg.Device, Precision = InferenceOptions.ParsePrecision(seg.Precision) }))
                 {
                     trainedMpp = seg.Mpp ?? model.Card.TrainedMpp ?? 0.5;
-                    all = TimeModel(engine, seg.Tile, seg.BatchSize, parse.GetValue(runs), threads);
+                    all = TimeModel(model, seg, parse.GetValue(runs), threads);
+                    if (!parse.GetValue(modelOnly) && !parse.GetValue(noFresh))
+                    {
+                        // Fresh weights at the trained model's MPP, so both segment the same grid of the same slide.
+                        freshPath = Path.Combine(dir, "fresh-espnet-p2q8.safetensors");
+                        var card = ModelCard.Default(ModelArchitecture.EspNet, 8) with { TrainedMpp = trainedMpp, Description = "fresh weights (bench pipeline)" };
+                        manual_seed(1);
+                        using var freshModel = new LoadedModel(NetworkFactory.Create(ModelArchitecture.EspNet, 8), card, "fresh ESPNet p=2 q=8");
+                        Checkpoint.Save(freshPath, freshModel.Network, card);
+                        fresh = TimeModel(freshModel, seg, parse.GetValue(runs), threads);
+                    }
                 }
                 if (parse.GetValue(modelOnly))
                 {
@@ -74,17 +89,20 @@ public static class PipelineBenchmark
                 bool onCpu = TorchRuntime.ResolveDevice(seg.Device).type == TorchSharp.DeviceType.CPU;
                 int ownCores = onCpu && !parse.GetValue(noOwnCores) ? Math.Min(threads, Environment.ProcessorCount - 1) : 0;
                 ModelTiming? own = ownCores > 0 ? await TimeModelInChildAsync(seg with { Threads = ownCores }, parse.GetValue(runs), token) : null;
-                foreach (var m in new[] { all, own }.OfType<ModelTiming>())
-                    log.LogInformation("Model only, {Threads}: {Ms:0.0} ms per batch of {B}x{T}², {Mps:0.00} computed MP/s",
-                        Threads(m.Threads), m.Ms, seg.BatchSize, seg.Tile, m.Mps);
+                foreach (var (who, m) in new[] { ("trained", all), ("fresh", fresh), ("trained", own) })
+                    if (m is not null)
+                        log.LogInformation("Model only, {Who} weights, {Threads}: {Ms:0.0} ms per batch of {B}x{T}², {Mps:0.00} computed MP/s",
+                            who, Threads(m.Threads), m.Ms, seg.BatchSize, seg.Tile, m.Mps);
 
                 // 2. End to end on the phantoms (child processes).
                 var small = await RunSegmentAsync(parse, seg, dir, parse.GetValue(size)!, trainedMpp, log, token);
                 SegmentRun? smallOwn = own is null ? null
                     : await RunSegmentAsync(parse, seg with { Threads = ownCores }, dir, parse.GetValue(size)!, trainedMpp, log, token, "out-own-cores");
+                SegmentRun? smallFresh = freshPath is null ? null
+                    : await RunSegmentAsync(parse, seg with { ModelPath = freshPath }, dir, parse.GetValue(size)!, trainedMpp, log, token, "out-fresh");
                 SegmentRun? big = parse.GetValue(noBig) ? null : await RunSegmentAsync(parse, seg, dir, parse.GetValue(bigSize)!, trainedMpp, log, token);
 
-                Print(seg, all, small, own, smallOwn, big);
+                Print(seg, modelPath, all, small, own, smallOwn, fresh, smallFresh, big);
                 return CommandRunner.Ok;
             }
             finally
@@ -101,8 +119,10 @@ public static class PipelineBenchmark
     private sealed record ModelTiming(int Threads, double Ms, double Mps, double CpuSeconds);
 
     /// <summary>Median ms per batch, computed MP/s, and CPU core-seconds per batch (process CPU over the timed series).</summary>
-    private static ModelTiming TimeModel(InferenceEngine engine, int tile, int batch, int runs, int threads)
+    private static ModelTiming TimeModel(LoadedModel model, SegmentOptions seg, int runs, int threads)
     {
+        using var engine = InferenceEngine.Create(model, new InferenceOptions { Device = seg.Device, Precision = InferenceOptions.ParsePrecision(seg.Precision) });
+        int tile = seg.Tile, batch = seg.BatchSize;
         var rng = new Random(7);
         var rgb = new byte[(long)batch * tile * tile * 3];
         rng.NextBytes(rgb);
@@ -175,14 +195,22 @@ public static class PipelineBenchmark
         return new SegmentRun(size, report, r.Elapsed.TotalSeconds, computed, report.MegapixelsPerSecond);
     }
 
-    private static void Print(SegmentOptions seg, ModelTiming all, SegmentRun small, ModelTiming? own, SegmentRun? smallOwn, SegmentRun? big)
+    private static void Print(SegmentOptions seg, string modelPath, ModelTiming all, SegmentRun small, ModelTiming? own, SegmentRun? smallOwn,
+        ModelTiming? fresh, SegmentRun? smallFresh, SegmentRun? big)
     {
         var c = CultureInfo.InvariantCulture;
         int cores = Environment.ProcessorCount;
-        var t = new Table().Title($"bench pipeline: tile {seg.Tile}, overlap {seg.Overlap}, batch {seg.BatchSize}, {seg.Precision}, {cores} cores")
+        var t = new Table().Title(Markup.Escape($"bench pipeline: {Path.GetFileName(modelPath)} (trained), tile {seg.Tile}, overlap {seg.Overlap}, batch {seg.BatchSize}, {seg.Precision}, {cores} cores"))
             .AddColumns("figure", "value");
         AddModel(t, all, c);
         AddRun(t, seg, all, small, small.Size, c);
+        if (fresh is not null && smallFresh is not null)
+        {
+            AddModel(t, fresh, c, "fresh p2 q8 weights");
+            AddRun(t, seg, fresh, smallFresh, $"{smallFresh.Size}, fresh p2 q8 weights", c);
+            t.AddRow("[bold]trained / fresh[/]: model-only ms per batch", (all.Ms / fresh.Ms).ToString("0.00", c));
+            t.AddRow("[bold]trained / fresh[/]: end-to-end seconds", (small.Report.TotalSeconds / smallFresh.Report.TotalSeconds).ToString("0.00", c));
+        }
         if (own is not null && smallOwn is not null)
         {
             // The same slide with inference on one core fewer: the other stages get a core of their own, as on a GPU
@@ -198,9 +226,9 @@ public static class PipelineBenchmark
         AnsiConsole.Write(t);
     }
 
-    private static void AddModel(Table t, ModelTiming m, CultureInfo c)
+    private static void AddModel(Table t, ModelTiming m, CultureInfo c, string? weights = null)
     {
-        string on = Threads(m.Threads);
+        string on = Threads(m.Threads) + (weights is null ? "" : ", " + weights);
         t.AddRow($"[bold]model only, {on}[/]: ms per batch (median)", m.Ms.ToString("0.0", c));
         t.AddRow($"model only, {on}: computed MP/s", m.Mps.ToString("0.00", c));
         t.AddRow($"model only, {on}: CPU core-seconds per batch", m.CpuSeconds.ToString("0.000", c));

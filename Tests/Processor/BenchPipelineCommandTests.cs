@@ -6,18 +6,19 @@ namespace WsiSegment.Tests.Processor;
 public class BenchPipelineCommandTests
 {
     [Fact]
-    public void Measures_the_phantom_with_inference_on_every_core_and_with_compute_on_cores_of_its_own()
+    public void Measures_the_phantom_with_inference_on_every_core_with_compute_on_cores_of_its_own_and_with_fresh_weights()
     {
         using var dir = new TempDir("bench");
         var r = Tool.WsiSegment("bench", "pipeline", "--size", "640x512", "--no-big", "--runs", "3", "--work", dir.Path,
             "--model", TestModels.RandomEspNet(), "--tile", "256", "--overlap", "64", "--mpp", "2");
         Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
         Assert.Contains("end-to-end", r.Stdout);
+        Assert.Contains("trained / fresh", r.Stdout);
 
         // One report per configuration, each from its own child process with its own thread count.
         string phantomDir = Assert.Single(Directory.GetDirectories(dir.Path));
         int cores = Environment.ProcessorCount;
-        var runs = new List<(string Out, int Threads)> { ("out", cores) };
+        var runs = new List<(string Out, int Threads)> { ("out", cores), ("out-fresh", cores) };
         if (cores > 1) runs.Add(("out-own-cores", cores - 1));
         foreach (var (outName, threads) in runs)
         {
