@@ -65,7 +65,6 @@ public sealed record TrainingOptions
         if (Epochs < 1 || EncoderEpochs is < 1) throw new ArgumentException("epochs must be at least 1");
         if (BatchSize < 1) throw new ArgumentException($"batch size {BatchSize} must be at least 1");
         if (Classes is < 2 or > 254) throw new ArgumentException($"classes {Classes} must be within 2..254");
-        if (Stage != TrainingStage.Encoder && Classes < 5) throw new ArgumentException("ESPNet's decoder needs at least 5 classes; train --stage encoder");
         if (P < 1 || Q < 1) throw new ArgumentException($"p={P} and q={Q} must be at least 1");
         if (Crop is { } c && (c < 16 || c % 8 != 0)) throw new ArgumentException($"crop {c} must be a multiple of 8 and at least 16");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException($"learning rate {LearningRate} must be positive");

@@ -55,6 +55,20 @@ public class TrainerTests
         Assert.Equal(13, csv.Length);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Two_and_three_class_models_train_and_their_checkpoints_load(int classes)
+    {
+        using var dir = new TempDir("train-small");
+        TinyPatchDataset.Write(dir.File("data"), classes: classes, train: 4, val: 2);
+        var results = Train(Options(dir.File("data"), dir.File("out"), epochs: 2, TrainingStage.Both) with { Classes = classes, EncoderEpochs = 1 });
+        Assert.All(results[1].Epochs, e => Assert.True(double.IsFinite(e.TrainLoss) && double.IsFinite(e.ValLoss)));
+        using var loaded = Checkpoint.Load(dir.File("out/best.safetensors"));
+        Assert.Equal(classes, loaded.Card.ClassCount);
+        Assert.Equal(classes, loaded.Card.DecoderEspBranches);
+    }
+
     [Fact]
     public void Resume_continues_from_the_saved_epoch_and_optimizer_state()
     {
