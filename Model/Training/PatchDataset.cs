@@ -61,15 +61,17 @@ public sealed class PatchDataset
         double[] sum = new double[3], sumSq = new double[3];
         long pixels = 0;
         int maxW = 0, maxH = 0;
+        int test = 0;
         foreach (var sample in index.Samples)
         {
             ct.ThrowIfCancellationRequested();
+            if (sample.Split == DatasetSplit.Test) { test++; continue; }
             try
             {
                 var (image, labels) = Read(sample, classes, reader);
                 if (sample.Split == DatasetSplit.Train)
                 {
-                    foreach (var l in labels.Pixels) histogram[l]++;
+                    foreach (var l in labels.Pixels) if (l != PatchAugmenter.IgnoreLabel) histogram[l]++;
                     AccumulateColour(image.Pixels, sum, sumSq);
                     pixels += (long)image.Width * image.Height;
                 }
@@ -88,7 +90,8 @@ public sealed class PatchDataset
                 ? $"no usable training patches ({skipped.Count} skipped as bad)"
                 : "has no training patches (split column: every row is val)");
         if (val.Count == 0)
-            throw new DatasetFormatException(indexPath, "has no validation patches (split=val): extract at least one slide into val");
+            throw new DatasetFormatException(indexPath, "has no validation patches (split=val): extract at least one slide into val"
+                + (test > 0 ? $" ({test} test patches are held out and never used in training)" : ""));
         var mean = new float[3];
         var std = new float[3];
         for (int c = 0; c < 3; c++)
@@ -100,7 +103,8 @@ public sealed class PatchDataset
         return new PatchDataset(index, classes, train, val, histogram, mean, std, maxW, maxH, skipped);
     }
 
-    /// <summary>Decodes one sample and checks it: RGB image, single-band labels of the same size, every id &lt; classes.</summary>
+    /// <summary>Decodes one sample and checks it: RGB image, single-band labels of the same size, every id &lt; classes
+    /// or <see cref="PatchAugmenter.IgnoreLabel"/> (unlabelled).</summary>
     public static (DecodedImage Image, DecodedImage Labels) Read(PatchSample sample, int classes, ImageFileReader reader)
     {
         var image = Decode(sample.ImagePath, 3, reader);
@@ -111,9 +115,9 @@ public sealed class PatchDataset
         if (image.Width < 8 || image.Height < 8)
             throw new DatasetFormatException(sample.ImagePath, $"patch of {image.Width}x{image.Height} is too small (at least 8x8)");
         byte max = 0;
-        foreach (var l in labels.Pixels) if (l > max) max = l;
+        foreach (var l in labels.Pixels) if (l > max && l != PatchAugmenter.IgnoreLabel) max = l;
         if (max >= classes)
-            throw new DatasetFormatException(sample.LabelPath, $"label value {max} is not a class id (the model has {classes} classes: 0..{classes - 1})");
+            throw new DatasetFormatException(sample.LabelPath, $"label value {max} is not a class id (the model has {classes} classes: 0..{classes - 1}; 255 = unlabelled)");
         return (image, labels);
     }
 

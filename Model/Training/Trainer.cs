@@ -152,17 +152,19 @@ public sealed class Trainer
     {
         network.train();
         double lossSum = 0;
-        int patches = 0, batches = (_dataset.Train.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0, skipped = 0;
+        int patches = 0, batches = (_dataset.Train.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0, skipped = 0, unlabelledBatches = 0;
         var clock = Stopwatch.StartNew();
         var batchesOfEpoch = loader.Epoch(_dataset.Train, _options.BatchSize, crop, labelStride, train: true, _options.Seed, epoch, ct).ToBlockingEnumerable(ct);
         foreach (var batch in batchesOfEpoch)
         {
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
+            long labelled = SegmentationLoss.LabelledPixels(batch.Labels);
+            if (labelled == 0) { unlabelledBatches++; continue; } // every crop fell on unlabelled pixels: nothing to learn
             var (input, target) = ToTensors(batch, device);
             optimizer.ZeroGrad();
             var logits = network.call(input);
-            var loss = nn.functional.cross_entropy(logits, target, weight: classWeights, ignore_index: PatchAugmenter.IgnoreLabel);
+            var loss = SegmentationLoss.Compute(logits, target, classWeights, labelled)!;
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new InvalidOperationException($"{stage} epoch {epoch + 1}: the training loss became {value}; lower --lr");
@@ -184,7 +186,10 @@ public sealed class Trainer
             done++;
             _progress?.Report(new TrainingProgress(stage, epoch + 1, epochs, "train", done, batches, lossSum / patches, patches / clock.Elapsed.TotalSeconds));
         }
+        if (patches == 0 && unlabelledBatches > 0)
+            throw new InvalidOperationException($"{stage} epoch {epoch + 1}: no training crop had a labelled pixel; use a larger --crop or annotate more");
         if (patches == 0) throw new InvalidOperationException($"{stage} epoch {epoch + 1}: no training patch could be read");
+        if (unlabelledBatches > 0) _log.LogDebug("{Stage} epoch {Epoch}: {Count} batches had no labelled pixel", stage, epoch + 1, unlabelledBatches);
         if (skipped > 0) _log.LogWarning("{Stage} epoch {Epoch}: skipped {Skipped} of {Batches} steps with non-finite gradients", stage, epoch + 1, skipped, done);
         return (lossSum / patches, patches);
     }
@@ -204,9 +209,12 @@ public sealed class Trainer
             using var scope = NewDisposeScope();
             var (input, target) = ToTensors(batch, device);
             var logits = network.call(input);
-            var loss = nn.functional.cross_entropy(logits, target, weight: classWeights, ignore_index: PatchAugmenter.IgnoreLabel);
-            lossSum += loss.item<float>() * batch.Count;
-            patches += batch.Count;
+            var loss = SegmentationLoss.Compute(logits, target, classWeights, SegmentationLoss.LabelledPixels(batch.Labels));
+            if (loss is not null)
+            {
+                lossSum += loss.item<float>() * batch.Count;
+                patches += batch.Count;
+            }
             var predicted = logits.argmax(1).to(ScalarType.Byte).cpu();
             confusion.Add(predicted.data<byte>().ToArray(), batch.Labels);
             done++;

@@ -78,7 +78,8 @@ public class PatchExtractorTests
             + "{\"type\":\"Feature\",\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":[" + Poly(triangle) + "]},"
             + "\"properties\":{\"classification\":{\"name\":\"blood\"}}},"
             + "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[5,5]},\"properties\":{}}]}");
-        var summary = new PatchExtractor(Options(1.0, patch: 256, overlap: 32), NullLogger.Instance).Run([new AnnotatedSlide(slide, geo)], dir.File("ds"));
+        var options = Options(1.0, patch: 256, overlap: 32) with { Unannotated = UnannotatedPixels.Background };
+        var summary = new PatchExtractor(options, NullLogger.Instance).Run([new AnnotatedSlide(slide, geo)], dir.File("ds"));
         Assert.Equal(0, summary.ValPatches); // a single slide goes to train
         var map = Assemble(dir.File("ds"), W, H, 1.0, "s");
         int wrong = 0;
@@ -94,16 +95,24 @@ public class PatchExtractorTests
     }
 
     [Fact]
-    public void A_class_name_missing_from_the_names_is_an_error_naming_the_file()
+    public void A_class_name_missing_from_the_names_is_skipped_counted_and_can_be_mapped()
     {
         using var dir = new TempDir("extract");
         string slide = dir.File("s.tif"), geo = dir.File("bad.geojson");
         WriteSlide(slide, 1.0);
         File.WriteAllText(geo, """[{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,0]]]},"properties":{"classification":{"name":"Tumour"}}}]""");
-        var e = Assert.Throws<LabelFileException>(() =>
-            new PatchExtractor(Options(1.0), NullLogger.Instance).Run([new AnnotatedSlide(slide, geo)], dir.File("ds")));
-        Assert.Contains(geo, e.Message);
-        Assert.Contains("'Tumour'", e.Message);
+        var content = GeoJsonAnnotations.Load(geo, PhantomClasses.Names);
+        Assert.Empty(content.Polygons);
+        Assert.Equal(1, content.UnknownClasses["Tumour"]);
+        // Nothing else is annotated, so no patch has a labelled pixel: none is written.
+        var summary = new PatchExtractor(Options(1.0), NullLogger.Instance).Run([new AnnotatedSlide(slide, geo)], dir.File("ds"));
+        Assert.Equal(0, summary.TrainPatches);
+        Assert.True(summary.SkippedUnlabelled > 0);
+        var mapped = GeoJsonAnnotations.Load(geo, new GeoJsonReadOptions
+        {
+            ClassNames = PhantomClasses.Names, ClassMap = new Dictionary<string, string> { ["tumour"] = "blood" },
+        });
+        Assert.Equal(PhantomClasses.Blood, mapped.Polygons.Single().ClassId);
     }
 
     [Fact]
