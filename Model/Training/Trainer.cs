@@ -87,11 +87,16 @@ public sealed class Trainer
             _log.LogInformation("{Stage}: already trained for {Epochs} epochs in {Dir}; nothing to resume", stage, rs.Epoch, directory);
             return new StageResult(stage, directory, rs.Epoch, rs.BestMeanIoU, rs.BestEpoch, File.Exists(files.Best) ? files.Best : files.Last, files.Last, []);
         }
+        var pretrained = new HashSet<string>(StringComparer.Ordinal);
+        if (resumeState is null && _options.InitCheckpoint is not null)
+            pretrained.UnionWith(InitialiseFrom(network, _options.InitCheckpoint, stage, directory));
         if (resumeState is null && stage == TrainingStage.Full && encoderCheckpoint is not null)
-            InitialiseEncoder(network, encoderCheckpoint);
+            pretrained.UnionWith(InitialiseEncoder(network, encoderCheckpoint));
         network.to(device);
 
+        // Built while every parameter is trainable, so frozen ones get their Adam slots for when they thaw.
         using var optimizer = AdamOptimizer.For(network, new AdamOptions { LearningRate = _options.LearningRate, WeightDecay = _options.WeightDecay });
+        var freezer = new EncoderFreezer(network, arch, pretrained);
         int startEpoch = 0;
         double bestMiou = -1;
         int bestEpoch = 0;
@@ -123,6 +128,12 @@ public sealed class Trainer
             var clock = Stopwatch.StartNew();
             double lr = _options.LearningRateAt(epoch);
             optimizer.LearningRate = lr;
+            bool frozen = epoch < _options.FreezeEncoderEpochs && freezer.Count > 0;
+            if (frozen != freezer.Frozen)
+            {
+                freezer.Set(frozen);
+                _log.LogInformation("{Stage} epoch {Epoch}: encoder {State} ({Count} pretrained tensors)", stage, epoch + 1, frozen ? "frozen" : "trainable", freezer.Count);
+            }
 
             var (trainLoss, trainPatches) = TrainEpoch(stage, network, optimizer, classWeights, loader, crop, labelStride, epoch, epochs, device, ct);
             var (valLoss, scores) = Validate(stage, network, classWeights, loader, labelStride, epoch, epochs, device, ct);
@@ -230,7 +241,27 @@ public sealed class Trainer
         return (input, target);
     }
 
-    private void InitialiseEncoder(nn.Module<Tensor, Tensor> network, string encoderCheckpoint)
+    /// <summary>Fine-tuning start: loads every tensor of <paramref name="checkpoint"/> whose name and shape fit, logs and
+    /// writes (init.json) which were loaded and which re-initialised; returns the loaded names.</summary>
+    private IReadOnlyList<string> InitialiseFrom(nn.Module<Tensor, Tensor> network, string checkpoint, TrainingStage stage, string directory)
+    {
+        if (!File.Exists(checkpoint)) throw new FileNotFoundException($"{checkpoint}: no such checkpoint (--init)", checkpoint);
+        var content = SafetensorsFile.Read(checkpoint);
+        if (content.Metadata.TryGetValue(Checkpoint.CardKey, out var json)) _ = ModelCard.FromJson(json, checkpoint);
+        var report = WeightTransfer.Apply(network, content.ByName);
+        if (report.Loaded.Count == 0)
+            throw new InvalidDataException($"{checkpoint}: not one tensor fits this {TrainingOptions.ArchitectureOf(stage).Name()} p={_options.P} q={_options.Q} (--init needs an ESPNet or ESPNet-C checkpoint)");
+        _log.LogInformation("{Stage}: --init {Checkpoint}: loaded {Loaded} tensors ({Modules}); re-initialised {Fresh}: {FreshList}; {Unused} file tensors unused",
+            stage, checkpoint, report.Loaded.Count, string.Join(", ", report.LoadedModules), report.Reinitialised.Count,
+            string.Join("; ", report.Reinitialised), report.Unused.Count);
+        File.WriteAllText(Path.Combine(directory, "init.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            checkpoint, loaded = report.Loaded, reinitialised = report.Reinitialised, unused = report.Unused,
+        }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return report.Loaded;
+    }
+
+    private IReadOnlyList<string> InitialiseEncoder(nn.Module<Tensor, Tensor> network, string encoderCheckpoint)
     {
         if (!File.Exists(encoderCheckpoint)) throw new FileNotFoundException($"{encoderCheckpoint}: no such encoder checkpoint", encoderCheckpoint);
         var content = SafetensorsFile.Read(encoderCheckpoint);
@@ -243,6 +274,7 @@ public sealed class Trainer
         }
         WeightLoader.Load(network, content.ByName, encoderCheckpoint, "encoder.", hint: $"expected an ESPNet-C p={_options.P} q={_options.Q} with {_options.Classes} classes");
         _log.LogInformation("Full stage starts from the encoder in {Checkpoint}", encoderCheckpoint);
+        return network.state_dict().Keys.Where(k => k.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
     }
 
     private ModelCard CardFor(ModelArchitecture arch, int crop)

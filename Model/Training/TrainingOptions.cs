@@ -40,6 +40,15 @@ public sealed record TrainingOptions
     /// <summary>ESPNet-C checkpoint to start the full stage from (stage full only; stage both uses its own).</summary>
     public string? EncoderCheckpoint { get; init; }
 
+    /// <summary>
+    /// Checkpoint to fine-tune from (ours, or the authors' weights via `model import`, any class count): tensors with a
+    /// matching name and shape are loaded, the rest (the class-dependent layers) keep their fresh initialisation.
+    /// </summary>
+    public string? InitCheckpoint { get; init; }
+
+    /// <summary>Epochs at the start of each stage during which the encoder's loaded weights are not updated.</summary>
+    public int FreezeEncoderEpochs { get; init; }
+
     /// <summary>Continue from OUT/last.safetensors, its optimizer state and epoch count.</summary>
     public bool Resume { get; init; }
     public int Seed { get; init; } = 1;
@@ -71,8 +80,11 @@ public sealed record TrainingOptions
         if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new ArgumentException($"weight decay {WeightDecay} must be >= 0");
         if (LrStep < 1) throw new ArgumentException($"lr step {LrStep} must be at least 1 epoch");
         if (!(LrGamma > 0) || LrGamma > 1) throw new ArgumentException($"lr gamma {LrGamma} must be within (0, 1]");
-        if (Stage == TrainingStage.Full && EncoderCheckpoint is null && !Resume)
-            throw new ArgumentException("--stage full needs --encoder CKPT (an ESPNet-C checkpoint from --stage encoder)");
+        if (Stage == TrainingStage.Full && EncoderCheckpoint is null && InitCheckpoint is null && !Resume)
+            throw new ArgumentException("--stage full needs --encoder CKPT (an ESPNet-C checkpoint from --stage encoder) or --init CKPT");
+        if (FreezeEncoderEpochs < 0) throw new ArgumentException($"freeze-encoder epochs {FreezeEncoderEpochs} must be >= 0");
+        if (FreezeEncoderEpochs > 0 && InitCheckpoint is null && EncoderCheckpoint is null)
+            throw new ArgumentException("--freeze-encoder-epochs needs pretrained weights to keep: --init CKPT (or --encoder for --stage full)");
         if (Stage != TrainingStage.Full && EncoderCheckpoint is not null)
             throw new ArgumentException("--encoder only applies to --stage full (--stage both trains its own encoder)");
         if (Mpp is { } mpp && !(mpp > 0 && mpp < 1000)) throw new ArgumentException($"mpp {mpp} must be a positive number of microns per pixel");

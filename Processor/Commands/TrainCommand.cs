@@ -28,6 +28,12 @@ public static class TrainCommand
         var lrStep = new Option<int>("--lr-step") { Description = "Multiply the learning rate by --lr-gamma every this many epochs.", DefaultValueFactory = _ => 100 };
         var lrGamma = new Option<double>("--lr-gamma") { Description = "Learning-rate decay factor.", DefaultValueFactory = _ => 0.5 };
         var encoder = new Option<string?>("--encoder") { Description = "ESPNet-C checkpoint to start --stage full from." };
+        var init = new Option<string?>("--init")
+        {
+            Description = "Fine-tune from this checkpoint (ours, or the authors' weights turned into one with `model import`), any class count: "
+                + "tensors with matching name and shape are loaded, class-dependent layers re-initialised (listed in the log and OUT/init.json).",
+        };
+        var freeze = new Option<int>("--freeze-encoder-epochs") { Description = "Keep the pretrained encoder fixed for the first N epochs of each stage.", DefaultValueFactory = _ => 0 };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT's last checkpoint, optimizer state and epoch." };
         var seed = new Option<int>("--seed") { Description = "Seed for weights, shuffling and augmentation.", DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
@@ -37,7 +43,7 @@ public static class TrainCommand
         var description = new Option<string?>("--description") { Description = "Description stored in the model card." };
         var cmd = new Command("train", "Train ESPNet-C and ESPNet on a patch dataset (Adam, class-weighted cross-entropy, step lr decay).")
         {
-            patches, output, stage, epochs, encoderEpochs, batch, classes, p, q, crop, lr, wd, lrStep, lrGamma, encoder, resume, seed, device,
+            patches, output, stage, epochs, encoderEpochs, batch, classes, p, q, crop, lr, wd, lrStep, lrGamma, encoder, init, freeze, resume, seed, device,
             skipBad, noAugment, mpp, description,
         };
         cmd.SetAction((parse, ct) =>
@@ -88,6 +94,8 @@ public static class TrainCommand
                     LrStep = parse.GetValue(lrStep),
                     LrGamma = parse.GetValue(lrGamma),
                     EncoderCheckpoint = parse.GetValue(encoder),
+                    InitCheckpoint = parse.GetValue(init),
+                    FreezeEncoderEpochs = parse.GetValue(freeze),
                     Resume = parse.GetValue(resume),
                     Seed = parse.GetValue(seed),
                     Device = parse.GetValue(device)!,
