@@ -25,6 +25,9 @@ public sealed record ModelCard
     public int? DecoderEspBranches { get; init; }
     public IReadOnlyList<ClassInfo> Classes { get; init; } = BreastTissueClasses;
     public InputNormalisation Normalisation { get; init; } = new();
+
+    /// <summary>Stain normalisation applied to every patch's bytes before <see cref="Normalisation"/> (null: none).</summary>
+    public StainNormalisation? StainNormalisation { get; init; }
     /// <summary>Microns per pixel of the images the model was trained on (null: unknown).</summary>
     public double? TrainedMpp { get; init; }
     /// <summary>Square training patch size in pixels (null: unknown).</summary>
@@ -91,6 +94,7 @@ public sealed record ModelCard
             if (!ClassInfo.TryParseColour(Classes[i].Colour, out _)) Fail($"class {i} ('{Classes[i].Name}') colour '{Classes[i].Colour}' is not #RRGGBB");
         }
         Normalisation.Validate(source);
+        StainNormalisation?.Validate(source);
         if (DecoderEspBranches is { } k && (Arch != ModelArchitecture.EspNet || k != NetworkFactory.DecoderBranches(Arch, Classes.Count)))
             Fail($"decoder_esp_branches {k} does not fit {Architecture} with {Classes.Count} classes (expected {NetworkFactory.DecoderBranches(Arch, Classes.Count)?.ToString(CultureInfo.InvariantCulture) ?? "none"})");
         if (TrainedMpp is <= 0) Fail("trained_mpp must be positive");

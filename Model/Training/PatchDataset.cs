@@ -45,8 +45,9 @@ public sealed class PatchDataset
 
     /// <summary>Loads and checks a dataset folder. Throws <see cref="DatasetFormatException"/> naming the first bad
     /// file unless <paramref name="skipBad"/>, in which case bad patches are logged and left out.</summary>
+    /// <param name="colour">Applied to each training image before its colour statistics are counted (stain normalisation).</param>
     public static PatchDataset Load(string root, int classes, ImageFileReader reader, bool skipBad, ILogger? log = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default, Func<DecodedImage, DecodedImage>? colour = null)
     {
         if (classes is < 2 or > 255) throw new ArgumentOutOfRangeException(nameof(classes), classes, "2..255 classes");
         var index = PatchIndex.Load(root);
@@ -72,7 +73,7 @@ public sealed class PatchDataset
                 if (sample.Split == DatasetSplit.Train)
                 {
                     foreach (var l in labels.Pixels) if (l != PatchAugmenter.IgnoreLabel) histogram[l]++;
-                    AccumulateColour(image.Pixels, sum, sumSq);
+                    AccumulateColour((colour is null ? image : colour(image)).Pixels, sum, sumSq);
                     pixels += (long)image.Width * image.Height;
                 }
                 maxW = Math.Max(maxW, image.Width);

@@ -117,7 +117,8 @@ public sealed class Trainer
         using var classWeights = tensor(weights).to(device);
         var card = CardFor(arch, crop);
         var augmenter = new PatchAugmenter(_options.Augmentation, _dataset.Mean, _dataset.Std);
-        var loader = new BatchLoader(_reader, augmenter, classes, _options.SkipBad, _log);
+        var stain = _options.StainNormalisation is { } sn ? new Stain.StainTransform(sn) : null;
+        var loader = new BatchLoader(_reader, augmenter, classes, _options.SkipBad, _log, stain);
         _log.LogInformation("{Stage}: {Arch} p={P} q={Q}, {Params:N0} parameters, {Train} train / {Val} val patches, crop {Crop}, batch {Batch}, {Epochs} epochs on {Device}; class weights [{Weights}]",
             stage, arch.Name(), _options.P, _options.Q, NetworkFactory.CountParameters(network), _dataset.Train.Count, _dataset.Val.Count,
             crop, _options.BatchSize, epochs, device.ToString(), string.Join(", ", weights.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture))));
@@ -296,6 +297,7 @@ public sealed class Trainer
                 Std = _dataset.Std.Select(s => Math.Round(s * 255.0, 4)).ToArray(),
                 Scale = 1.0,
             },
+            StainNormalisation = _options.StainNormalisation,
             TrainedMpp = _options.Mpp ?? _dataset.Index.Mpp,
             TrainedPatchSize = crop,
             TrainingData = $"{_dataset.Train.Count} training patches from slides [{Slides(_dataset.Train)}], {_dataset.Val.Count} validation patches from [{Slides(_dataset.Val)}] " +

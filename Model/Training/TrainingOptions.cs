@@ -49,6 +49,9 @@ public sealed record TrainingOptions
     /// <summary>Epochs at the start of each stage during which the encoder's loaded weights are not updated.</summary>
     public int FreezeEncoderEpochs { get; init; }
 
+    /// <summary>Stain normalisation fitted on the reference image (applied to every patch, stored in the card); null: none.</summary>
+    public Cards.StainNormalisation? StainNormalisation { get; init; }
+
     /// <summary>Continue from OUT/last.safetensors, its optimizer state and epoch count.</summary>
     public bool Resume { get; init; }
     public int Seed { get; init; } = 1;

@@ -34,6 +34,8 @@ public static class TrainCommand
                 + "tensors with matching name and shape are loaded, class-dependent layers re-initialised (listed in the log and OUT/init.json).",
         };
         var freeze = new Option<int>("--freeze-encoder-epochs") { Description = "Keep the pretrained encoder fixed for the first N epochs of each stage.", DefaultValueFactory = _ => 0 };
+        var stainMethod = new Option<string?>("--stain-normalise") { Description = "Stain normalisation: macenko or reinhard, fitted once on --stain-reference and stored in the model card (segment and watch then apply it)." };
+        var stainReference = new Option<string?>("--stain-reference") { Description = "Reference image (PNG/TIFF/JPEG of typical stained tissue) for --stain-normalise." };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT's last checkpoint, optimizer state and epoch." };
         var seed = new Option<int>("--seed") { Description = "Seed for weights, shuffling and augmentation.", DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
@@ -43,7 +45,7 @@ public static class TrainCommand
         var description = new Option<string?>("--description") { Description = "Description stored in the model card." };
         var cmd = new Command("train", "Train ESPNet-C and ESPNet on a patch dataset (Adam, class-weighted cross-entropy, step lr decay).")
         {
-            patches, output, stage, epochs, encoderEpochs, batch, classes, p, q, crop, lr, wd, lrStep, lrGamma, encoder, init, freeze, resume, seed, device,
+            patches, output, stage, epochs, encoderEpochs, batch, classes, p, q, crop, lr, wd, lrStep, lrGamma, encoder, init, freeze, stainMethod, stainReference, resume, seed, device,
             skipBad, noAugment, mpp, description,
         };
         cmd.SetAction((parse, ct) =>
@@ -96,6 +98,7 @@ public static class TrainCommand
                     EncoderCheckpoint = parse.GetValue(encoder),
                     InitCheckpoint = parse.GetValue(init),
                     FreezeEncoderEpochs = parse.GetValue(freeze),
+                    StainNormalisation = StainFitting.FromOptions(parse.GetValue(stainMethod), parse.GetValue(stainReference), log),
                     Resume = parse.GetValue(resume),
                     Seed = parse.GetValue(seed),
                     Device = parse.GetValue(device)!,
@@ -113,7 +116,9 @@ public static class TrainCommand
             PatchDataset dataset;
             try
             {
-                dataset = PatchDataset.Load(options.PatchesDirectory, options.Classes, DatasetImageReader.Png, options.SkipBad, log, ct);
+                var stain = options.StainNormalisation is { } sn ? new WsiSegment.Model.Stain.StainTransform(sn) : null;
+                dataset = PatchDataset.Load(options.PatchesDirectory, options.Classes, DatasetImageReader.Png, options.SkipBad, log, ct,
+                    stain is null ? null : image => image with { Pixels = stain.ApplyToBytes(image.Pixels, image.Width, image.Height) });
             }
             catch (DatasetFormatException e)
             {
