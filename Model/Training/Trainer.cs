@@ -24,9 +24,13 @@ public sealed class Trainer
     private readonly ImageFileReader _reader;
     private readonly ILogger _log;
     private readonly IProgress<TrainingProgress>? _progress;
+    private readonly Action<string>? _epochWritten;
 
-    public Trainer(TrainingOptions options, PatchDataset dataset, ImageFileReader reader, ILogger log, IProgress<TrainingProgress>? progress = null)
+    /// <param name="epochWritten">Called with a stage's folder after each epoch's metrics.csv row (e.g. to redraw its plot).</param>
+    public Trainer(TrainingOptions options, PatchDataset dataset, ImageFileReader reader, ILogger log, IProgress<TrainingProgress>? progress = null,
+        Action<string>? epochWritten = null)
     {
+        _epochWritten = epochWritten;
         _options = options.Validate();
         if (dataset.Classes != options.Classes)
             throw new ArgumentException($"dataset was checked for {dataset.Classes} classes, options say {options.Classes}");
@@ -150,6 +154,7 @@ public sealed class Trainer
             };
             files.Save(network, card, optimizer, state, isBest);
             MetricsCsv.Append(directory, result, ClassNames);
+            _epochWritten?.Invoke(directory);
             history.Add(result);
             _log.LogInformation("{Stage} epoch {Epoch}/{Epochs}: train loss {TrainLoss:0.0000}, val loss {ValLoss:0.0000}, val mIoU {MIoU:0.0000}{Best}, pixel acc {Acc:0.0000}, IoU [{IoU}] ({Seconds:0.0}s, lr {Lr:G3})",
                 stage, epoch + 1, epochs, trainLoss, valLoss, miou, isBest ? " (best)" : "", result.ValPixelAccuracy,

@@ -82,6 +82,9 @@ public static class ExtractCommand
             catch (ArgumentOutOfRangeException e) { throw new UserError(e.Message.Split(" (Parameter", 2)[0]); }
             var watch = Stopwatch.StartNew();
             var summary = new PatchExtractor(options, log).Run(pairs, parse.GetValue(outDir)!, token);
+            if (summary.TrainPatches + summary.ValPatches + summary.TestPatches == 0)
+                throw new UserError($"no patch has a labelled pixel ({summary.SkippedUnlabelled} unlabelled, {summary.SkippedBackground} background-only skipped): "
+                    + "check the class names (--names, --class-map) and --unannotated; warnings above list the skipped classes");
             log.LogInformation("Extracted {Train} train and {Val} val patches from {Slides} slides ({Skipped} background-only skipped) in {Seconds:0.0}s",
                 summary.TrainPatches, summary.ValPatches, summary.Slides, summary.SkippedBackground, watch.Elapsed.TotalSeconds);
             Console.Out.WriteLine($"train: {summary.TrainPatches} patches from {string.Join(", ", summary.TrainSlides)}");

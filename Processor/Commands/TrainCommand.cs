@@ -140,7 +140,7 @@ public static class TrainCommand
             try
             {
                 results = console.Run(progress =>
-                    new Trainer(options, dataset, DatasetImageReader.Png, log, progress).Run(ct));
+                    new Trainer(options, dataset, DatasetImageReader.Png, log, progress, directory => PlotQuietly(directory, log)).Run(ct));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -156,6 +156,19 @@ public static class TrainCommand
                     $"{r.Stage.ToString().ToLowerInvariant()}: best val mIoU {r.BestMeanIoU:0.0000} at epoch {r.BestEpoch} -> {r.BestCheckpoint}"));
             return Task.FromResult(CommandRunner.Ok);
         });
+    }
+
+    /// <summary>Redraws OUT/metrics.png; a plot that cannot be drawn (no font, …) is a warning, never a failed epoch.</summary>
+    private static void PlotQuietly(string directory, ILogger log)
+    {
+        try
+        {
+            MetricsPlot.Write(directory);
+        }
+        catch (Exception e) when (e is NetVips.VipsException or IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("Could not draw {Plot} in {Dir}: {Reason}", MetricsPlot.FileName, directory, e.Message);
+        }
     }
 
     private static TrainingStage ParseStage(string s) => s.Trim().ToLowerInvariant() switch

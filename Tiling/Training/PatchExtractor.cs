@@ -137,6 +137,12 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
         string index = Path.Combine(outDir, "index.csv");
         File.WriteAllText(index + ".partial", csv.ToString());
         File.Move(index + ".partial", index, overwrite: true);
+        // The class names and resolution travel with the patches, so `train` puts them in the model card unasked.
+        string meta = Path.Combine(outDir, "dataset.json");
+        File.WriteAllText(meta, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["mpp"] = options.TargetMpp, ["patch_size"] = options.PatchSize, ["classes"] = options.ClassNames, ["unlabelled_value"] = (int)LabelValues.Ignore,
+        }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         List<string> Of(string split) => ordered.Where(s => splits[s.Slide] == split).Select(s => s.Slide).ToList();
         return new ExtractSummary(ordered.Count, kept["train"], kept["val"], skipped, Of("train"), Of("val"), classPixels[..^1])
         {
