@@ -33,7 +33,7 @@ public static class ExtractCommand
         var ignoreValue = new Option<int?>("--ignore-value") { Description = "Mask value meaning unlabelled (255 always does), e.g. 0 for masks whose 0 means 'not annotated'." };
         var classMap = new Option<string[]>("--class-map")
         {
-            Description = "Rename a GeoJSON class before the names lookup: OLD=NEW (NEW a class name, or 'ignore'); repeatable.",
+            Description = "GeoJSON: rename a class before the names lookup, OLD=NEW (NEW a class name or 'ignore'). Masks: map a label value, e.g. 4=2 or 7=ignore. Repeatable.",
             AllowMultipleArgumentsPerToken = true,
         };
         var detections = new Option<bool>("--include-detections") { Description = "Rasterise GeoJSON detections and cells too (default: annotations only)." };

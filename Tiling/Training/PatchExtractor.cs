@@ -197,6 +197,7 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
             var hist = new long[options.ClassNames.Count];
             int kept = 0, skipped = 0, unlabelled = 0;
             int maskIgnore = s.IsGeoJson ? -1 : options.IgnoreValue ?? -1;
+            var lut = s.IsGeoJson ? null : MaskValueMap(s.Annotation);
             string stem = Stem(s.Slide);
             foreach (int y in ys)
             {
@@ -210,6 +211,7 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
                     {
                         byte v = lab[i];
                         if (v == maskIgnore) lab[i] = v = LabelValues.Ignore;
+                        else if (lut is not null) lab[i] = v = lut[v];
                         if (v == LabelValues.Ignore) { ignored++; continue; }
                         if (v >= hist.Length)
                             throw new LabelFileException(s.Annotation, $"label value {v} near ({x}, {y}) at {options.TargetMpp} µm/px is not a class (there are {hist.Length}; 255 or --ignore-value mark unlabelled pixels)");
@@ -249,6 +251,22 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
         {
             for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
         }
+    }
+
+    /// <summary>For masks, <c>--class-map</c> maps values: "4=2" merges class 4 into 2, "7=ignore" makes 7 unlabelled.</summary>
+    private byte[]? MaskValueMap(string annotation)
+    {
+        if (options.ClassMap.Count == 0) return null;
+        var lut = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        foreach (var (from, to) in options.ClassMap)
+        {
+            if (!byte.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out byte f))
+                throw new LabelFileException(annotation, $"--class-map '{from}={to}': a mask maps label values (e.g. 4=2 or 7=ignore)");
+            lut[f] = GeoJsonAnnotations.IsIgnoreName(to) ? LabelValues.Ignore
+                : byte.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out byte t) ? t
+                : throw new LabelFileException(annotation, $"--class-map '{from}={to}': map a mask value to a value or 'ignore'");
+        }
+        return lut;
     }
 
     /// <summary>The annotation as a lazy uchar label image on the target grid (tw × th).</summary>
