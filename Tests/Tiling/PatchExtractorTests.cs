@@ -116,6 +116,30 @@ public class PatchExtractorTests
     }
 
     [Fact]
+    public void A_mask_class_map_merges_and_drops_label_values()
+    {
+        using var dir = new TempDir("extract");
+        string slide = dir.File("m.tif"), mask = dir.File("m.mask.tif");
+        WriteSlide(slide, 1.0);
+        var labels = new byte[W * H];
+        for (int i = 0; i < labels.Length; i++) labels[i] = (byte)(i % W / 75); // 8 vertical bands, classes 0..7
+        LabelFiles.WriteTiff(mask, labels, W, H);
+        var options = Options(1.0, patch: 128) with
+        {
+            ClassNames = ["background", "tumour", "stroma", "normal"],
+            ClassMap = new Dictionary<string, string> { ["2"] = "1", ["3"] = "2", ["4"] = "2", ["1"] = "3", ["5"] = "ignore", ["6"] = "ignore", ["7"] = "ignore" },
+        };
+        new PatchExtractor(options, NullLogger.Instance).Run([new AnnotatedSlide(slide, mask)], dir.File("ds"));
+        var map = Assemble(dir.File("ds"), W, H, 1.0, "m");
+        byte[] expected = [0, 3, 1, 2, 2, 255, 255, 255];
+        // Patches wholly on dropped classes are not written (their map stays 0): compare where a patch was.
+        for (int i = 0; i < labels.Length; i += 13)
+            if (map[i] != 0 || labels[i] == 0) Assert.Equal(expected[labels[i]], map[i]);
+        Assert.Contains((byte)255, map);
+        Assert.Contains((byte)3, map);
+    }
+
+    [Fact]
     public void Mask_patches_equal_the_mask_crop_at_the_mask_downsample()
     {
         using var dir = new TempDir("extract");
