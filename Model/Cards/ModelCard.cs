@@ -16,8 +16,18 @@ public sealed record ModelCard
     public string Architecture { get; init; } = ModelArchitecture.EspNet.Name();
     public int P { get; init; } = 2;
     public int Q { get; init; } = 8;
+
+    /// <summary>
+    /// ESPNet only: branches of the decoder's last ESP block — 5 (the paper's, for 5 or more classes) or, below 5
+    /// classes, one per class (n = 1 channel each, rates 1, 2, 4, 8 as far as they go). Filled in when a checkpoint is
+    /// saved; null in older cards, which means 5.
+    /// </summary>
+    public int? DecoderEspBranches { get; init; }
     public IReadOnlyList<ClassInfo> Classes { get; init; } = BreastTissueClasses;
     public InputNormalisation Normalisation { get; init; } = new();
+
+    /// <summary>Stain normalisation applied to every patch's bytes before <see cref="Normalisation"/> (null: none).</summary>
+    public StainNormalisation? StainNormalisation { get; init; }
     /// <summary>Microns per pixel of the images the model was trained on (null: unknown).</summary>
     public double? TrainedMpp { get; init; }
     /// <summary>Square training patch size in pixels (null: unknown).</summary>
@@ -84,6 +94,9 @@ public sealed record ModelCard
             if (!ClassInfo.TryParseColour(Classes[i].Colour, out _)) Fail($"class {i} ('{Classes[i].Name}') colour '{Classes[i].Colour}' is not #RRGGBB");
         }
         Normalisation.Validate(source);
+        StainNormalisation?.Validate(source);
+        if (DecoderEspBranches is { } k && (Arch != ModelArchitecture.EspNet || k != NetworkFactory.DecoderBranches(Arch, Classes.Count)))
+            Fail($"decoder_esp_branches {k} does not fit {Architecture} with {Classes.Count} classes (expected {NetworkFactory.DecoderBranches(Arch, Classes.Count)?.ToString(CultureInfo.InvariantCulture) ?? "none"})");
         if (TrainedMpp is <= 0) Fail("trained_mpp must be positive");
         if (TrainedPatchSize is <= 0) Fail("trained_patch_size must be positive");
         return this;

@@ -22,6 +22,7 @@ public sealed class InferenceEngine : IDisposable
     private readonly Tensor _scale;   // per network-input channel: x = v·scale + offset (float32, on device)
     private readonly Tensor _offset;
     private readonly bool _bgr;
+    private readonly Stain.StainTransform? _stain;
     private bool _disposed;
 
     private InferenceEngine(nn.Module<Tensor, Tensor> network, ModelCard card, InferenceOptions options, Device device)
@@ -40,6 +41,7 @@ public sealed class InferenceEngine : IDisposable
         _channelsLast = options.ChannelsLast;
         var affine = card.Normalisation.Affine();
         _bgr = card.Normalisation.ChannelOrder == ChannelOrder.BGR;
+        _stain = card.StainNormalisation is { } stain ? new Stain.StainTransform(stain) : null;
         // Network channel c comes from RGB channel affine[c].Source: for BGR that is the reversed order.
         _scale = tensor(affine.Select(a => a.A).ToArray(), [1, 1, 1, 3]).to(device).DetachFromDisposeScope();
         _offset = tensor(affine.Select(a => a.B).ToArray(), [1, 1, 1, 3]).to(device).DetachFromDisposeScope();
@@ -157,6 +159,8 @@ public sealed class InferenceEngine : IDisposable
         // TorchSharp's setter takes a Span but only reads it (one copy into the tensor).
         bytes.bytes = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(rgb), rgb.Length);
         var x = bytes.to(_device).to(ScalarType.Float32);
+        // The card's stain normalisation, on the patch pixels before anything else (segment, watch, cluster, predict).
+        if (_stain is not null) x = _stain.Apply(x);
         if (_bgr) x = x.flip(3);
         x = x.mul_(_scale).add_(_offset, HeldScalars.One);
         // NHWC memory viewed as NCHW: already channels-last, no copy.

@@ -104,7 +104,14 @@ public sealed class ConfusionMatrix
 }
 
 /// <summary>One class's counts and scores. IoU = TP / (truth + predicted − TP); Dice = 2 TP / (truth + predicted).</summary>
-public sealed record ClassScore(int Id, string Name, long TruthPixels, long PredictedPixels, long TruePositives, double? IoU, double? Dice);
+public sealed record ClassScore(int Id, string Name, long TruthPixels, long PredictedPixels, long TruePositives, double? IoU, double? Dice)
+{
+    /// <summary>TP / predicted pixels (null when the class was never predicted).</summary>
+    public double? Precision => PredictedPixels > 0 ? TruePositives / (double)PredictedPixels : null;
+
+    /// <summary>TP / truth pixels (null when the class is absent from the truth).</summary>
+    public double? Recall => TruthPixels > 0 ? TruePositives / (double)TruthPixels : null;
+}
 
 /// <summary>All scores of an evaluation, shaped for JSON: <c>Confusion[truth][predicted]</c> pixel counts.</summary>
 public sealed record SegmentationScores(

@@ -12,22 +12,19 @@ public sealed class EspBlock : nn.Module<Tensor, Tensor>
 {
     private readonly ConvLayer c1;
     private readonly ConvLayer d1;
-    private readonly ConvLayer d2;
-    private readonly ConvLayer d4;
-    private readonly ConvLayer d8;
-    private readonly ConvLayer d16;
+    // Null for the rates a block of fewer than 5 channels does not have (RegisterComponents skips null fields).
+    private readonly ConvLayer? d2;
+    private readonly ConvLayer? d4;
+    private readonly ConvLayer? d8;
+    private readonly ConvLayer? d16;
     private readonly BnPrelu bn;
     private readonly bool add;
 
     public EspBlock(long nIn, long nOut, bool add = true) : base("ESP")
     {
-        var (n, n1) = EspBranches.Split(nOut);
+        var (n, _) = EspBranches.Split(nOut);
         c1 = new ConvLayer(nIn, n, 1, 1);
-        d1 = new ConvLayer(n, n1, 3, 1, 1);
-        d2 = new ConvLayer(n, n, 3, 1, 2);
-        d4 = new ConvLayer(n, n, 3, 1, 4);
-        d8 = new ConvLayer(n, n, 3, 1, 8);
-        d16 = new ConvLayer(n, n, 3, 1, 16);
+        (d1, d2, d4, d8, d16) = EspBranches.Create(nOut);
         bn = new BnPrelu(nOut);
         this.add = add;
         RegisterComponents();

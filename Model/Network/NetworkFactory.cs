@@ -40,14 +40,21 @@ public static class NetworkFactory
         }
     }
 
+    /// <summary>
+    /// Branches of the decoder's last ESP block (the one with <paramref name="classes"/> output channels): the paper's
+    /// 5, or one per class below 5 classes. Recorded in the model card as <c>decoder_esp_branches</c>; null for ESPNet-C.
+    /// </summary>
+    public static int? DecoderBranches(ModelArchitecture arch, int classes) =>
+        arch == ModelArchitecture.EspNet ? EspBranches.Count(classes) : null;
+
     /// <summary>Trainable parameters (what the paper counts).</summary>
     public static long CountParameters(nn.Module network) =>
         network.parameters().Where(t => t.requires_grad).Sum(t => t.numel());
 
     internal static void Validate(int classes, int p, int q, bool decoder = false)
     {
-        // The decoder's ESP block maps 2·classes to classes channels in branches of ⌊classes/5⌋: at least one each.
-        if (decoder && classes < 5) throw new ArgumentOutOfRangeException(nameof(classes), classes, "ESPNet's decoder needs at least 5 classes (use ESPNet-C)");
+        // Below 5 classes the decoder's last ESP block has one branch per class channel (see EspBranches).
+        _ = decoder;
         if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "at least 2 classes");
         if (classes > 255) throw new ArgumentOutOfRangeException(nameof(classes), classes, "at most 255 classes (labels are bytes)");
         if (p < 1) throw new ArgumentOutOfRangeException(nameof(p), p, "depth multiplier p must be at least 1");

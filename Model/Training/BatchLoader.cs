@@ -17,9 +17,11 @@ public sealed class BatchLoader
     private readonly int _classes;
     private readonly bool _skipBad;
     private readonly ILogger? _log;
+    private readonly Stain.StainTransform? _stain;
 
-    public BatchLoader(ImageFileReader reader, PatchAugmenter augmenter, int classes, bool skipBad, ILogger? log)
+    public BatchLoader(ImageFileReader reader, PatchAugmenter augmenter, int classes, bool skipBad, ILogger? log, Stain.StainTransform? stain = null)
     {
+        _stain = stain;
         _reader = reader;
         _augmenter = augmenter;
         _classes = classes;
@@ -93,6 +95,8 @@ public sealed class BatchLoader
                 _log?.LogWarning("Skipping {File} in epoch {Epoch}: {Reason}", e.FilePath, epoch + 1, e.Reason);
                 continue;
             }
+            // Stain normalisation first, as inference does it; the colour augmentation then varies the normalised stains.
+            if (_stain is not null) image = image with { Pixels = _stain.ApplyToBytes(image.Pixels, image.Width, image.Height) };
             var random = train ? new Random(Seeds.Mix(seed, epoch, i)) : null;
             var input = inputs.AsSpan(n * 3 * plane, 3 * plane);
             if (full is null)

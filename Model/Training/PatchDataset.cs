@@ -45,8 +45,9 @@ public sealed class PatchDataset
 
     /// <summary>Loads and checks a dataset folder. Throws <see cref="DatasetFormatException"/> naming the first bad
     /// file unless <paramref name="skipBad"/>, in which case bad patches are logged and left out.</summary>
+    /// <param name="colour">Applied to each training image before its colour statistics are counted (stain normalisation).</param>
     public static PatchDataset Load(string root, int classes, ImageFileReader reader, bool skipBad, ILogger? log = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default, Func<DecodedImage, DecodedImage>? colour = null)
     {
         if (classes is < 2 or > 255) throw new ArgumentOutOfRangeException(nameof(classes), classes, "2..255 classes");
         var index = PatchIndex.Load(root);
@@ -61,16 +62,18 @@ public sealed class PatchDataset
         double[] sum = new double[3], sumSq = new double[3];
         long pixels = 0;
         int maxW = 0, maxH = 0;
+        int test = 0;
         foreach (var sample in index.Samples)
         {
             ct.ThrowIfCancellationRequested();
+            if (sample.Split == DatasetSplit.Test) { test++; continue; }
             try
             {
                 var (image, labels) = Read(sample, classes, reader);
                 if (sample.Split == DatasetSplit.Train)
                 {
-                    foreach (var l in labels.Pixels) histogram[l]++;
-                    AccumulateColour(image.Pixels, sum, sumSq);
+                    foreach (var l in labels.Pixels) if (l != PatchAugmenter.IgnoreLabel) histogram[l]++;
+                    AccumulateColour((colour is null ? image : colour(image)).Pixels, sum, sumSq);
                     pixels += (long)image.Width * image.Height;
                 }
                 maxW = Math.Max(maxW, image.Width);
@@ -88,7 +91,8 @@ public sealed class PatchDataset
                 ? $"no usable training patches ({skipped.Count} skipped as bad)"
                 : "has no training patches (split column: every row is val)");
         if (val.Count == 0)
-            throw new DatasetFormatException(indexPath, "has no validation patches (split=val): extract at least one slide into val");
+            throw new DatasetFormatException(indexPath, "has no validation patches (split=val): extract at least one slide into val"
+                + (test > 0 ? $" ({test} test patches are held out and never used in training)" : ""));
         var mean = new float[3];
         var std = new float[3];
         for (int c = 0; c < 3; c++)
@@ -100,7 +104,8 @@ public sealed class PatchDataset
         return new PatchDataset(index, classes, train, val, histogram, mean, std, maxW, maxH, skipped);
     }
 
-    /// <summary>Decodes one sample and checks it: RGB image, single-band labels of the same size, every id &lt; classes.</summary>
+    /// <summary>Decodes one sample and checks it: RGB image, single-band labels of the same size, every id &lt; classes
+    /// or <see cref="PatchAugmenter.IgnoreLabel"/> (unlabelled).</summary>
     public static (DecodedImage Image, DecodedImage Labels) Read(PatchSample sample, int classes, ImageFileReader reader)
     {
         var image = Decode(sample.ImagePath, 3, reader);
@@ -111,9 +116,9 @@ public sealed class PatchDataset
         if (image.Width < 8 || image.Height < 8)
             throw new DatasetFormatException(sample.ImagePath, $"patch of {image.Width}x{image.Height} is too small (at least 8x8)");
         byte max = 0;
-        foreach (var l in labels.Pixels) if (l > max) max = l;
+        foreach (var l in labels.Pixels) if (l > max && l != PatchAugmenter.IgnoreLabel) max = l;
         if (max >= classes)
-            throw new DatasetFormatException(sample.LabelPath, $"label value {max} is not a class id (the model has {classes} classes: 0..{classes - 1})");
+            throw new DatasetFormatException(sample.LabelPath, $"label value {max} is not a class id (the model has {classes} classes: 0..{classes - 1}; 255 = unlabelled)");
         return (image, labels);
     }
 

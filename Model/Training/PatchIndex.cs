@@ -72,8 +72,9 @@ public sealed class PatchIndex
             var split = field(iSplit).ToLowerInvariant() switch
             {
                 "" or "train" or "training" => DatasetSplit.Train,
-                "val" or "valid" or "validation" or "test" => DatasetSplit.Val,
-                var other => throw new DatasetFormatException(indexPath, $"line {n + 1}: unknown split '{other}' (train or val)"),
+                "val" or "valid" or "validation" => DatasetSplit.Val,
+                "test" or "testing" => DatasetSplit.Test,
+                var other => throw new DatasetFormatException(indexPath, $"line {n + 1}: unknown split '{other}' (train, val or test)"),
             };
             samples.Add(new PatchSample(imagePath, labelPath, field(iSlide), split));
             if (mpp is null && double.TryParse(field(iMpp), NumberStyles.Float, CultureInfo.InvariantCulture, out var m) && m > 0) mpp = m;

@@ -5,6 +5,9 @@ public enum DatasetSplit
 {
     Train,
     Val,
+
+    /// <summary>Held out: neither trained on nor used to pick the best epoch (score it with segment + eval).</summary>
+    Test,
 }
 
 /// <summary>One patch of a dataset: its RGB image, its label map (uint8 class ids), where it came from.</summary>

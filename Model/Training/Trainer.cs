@@ -24,9 +24,13 @@ public sealed class Trainer
     private readonly ImageFileReader _reader;
     private readonly ILogger _log;
     private readonly IProgress<TrainingProgress>? _progress;
+    private readonly Action<string>? _epochWritten;
 
-    public Trainer(TrainingOptions options, PatchDataset dataset, ImageFileReader reader, ILogger log, IProgress<TrainingProgress>? progress = null)
+    /// <param name="epochWritten">Called with a stage's folder after each epoch's metrics.csv row (e.g. to redraw its plot).</param>
+    public Trainer(TrainingOptions options, PatchDataset dataset, ImageFileReader reader, ILogger log, IProgress<TrainingProgress>? progress = null,
+        Action<string>? epochWritten = null)
     {
+        _epochWritten = epochWritten;
         _options = options.Validate();
         if (dataset.Classes != options.Classes)
             throw new ArgumentException($"dataset was checked for {dataset.Classes} classes, options say {options.Classes}");
@@ -87,11 +91,16 @@ public sealed class Trainer
             _log.LogInformation("{Stage}: already trained for {Epochs} epochs in {Dir}; nothing to resume", stage, rs.Epoch, directory);
             return new StageResult(stage, directory, rs.Epoch, rs.BestMeanIoU, rs.BestEpoch, File.Exists(files.Best) ? files.Best : files.Last, files.Last, []);
         }
+        var pretrained = new HashSet<string>(StringComparer.Ordinal);
+        if (resumeState is null && _options.InitCheckpoint is not null)
+            pretrained.UnionWith(InitialiseFrom(network, _options.InitCheckpoint, stage, directory));
         if (resumeState is null && stage == TrainingStage.Full && encoderCheckpoint is not null)
-            InitialiseEncoder(network, encoderCheckpoint);
+            pretrained.UnionWith(InitialiseEncoder(network, encoderCheckpoint));
         network.to(device);
 
+        // Built while every parameter is trainable, so frozen ones get their Adam slots for when they thaw.
         using var optimizer = AdamOptimizer.For(network, new AdamOptions { LearningRate = _options.LearningRate, WeightDecay = _options.WeightDecay });
+        var freezer = new EncoderFreezer(network, arch, pretrained);
         int startEpoch = 0;
         double bestMiou = -1;
         int bestEpoch = 0;
@@ -112,7 +121,8 @@ public sealed class Trainer
         using var classWeights = tensor(weights).to(device);
         var card = CardFor(arch, crop);
         var augmenter = new PatchAugmenter(_options.Augmentation, _dataset.Mean, _dataset.Std);
-        var loader = new BatchLoader(_reader, augmenter, classes, _options.SkipBad, _log);
+        var stain = _options.StainNormalisation is { } sn ? new Stain.StainTransform(sn) : null;
+        var loader = new BatchLoader(_reader, augmenter, classes, _options.SkipBad, _log, stain);
         _log.LogInformation("{Stage}: {Arch} p={P} q={Q}, {Params:N0} parameters, {Train} train / {Val} val patches, crop {Crop}, batch {Batch}, {Epochs} epochs on {Device}; class weights [{Weights}]",
             stage, arch.Name(), _options.P, _options.Q, NetworkFactory.CountParameters(network), _dataset.Train.Count, _dataset.Val.Count,
             crop, _options.BatchSize, epochs, device.ToString(), string.Join(", ", weights.Select(w => w.ToString("0.00", CultureInfo.InvariantCulture))));
@@ -123,6 +133,12 @@ public sealed class Trainer
             var clock = Stopwatch.StartNew();
             double lr = _options.LearningRateAt(epoch);
             optimizer.LearningRate = lr;
+            bool frozen = epoch < _options.FreezeEncoderEpochs && freezer.Count > 0;
+            if (frozen != freezer.Frozen)
+            {
+                freezer.Set(frozen);
+                _log.LogInformation("{Stage} epoch {Epoch}: encoder {State} ({Count} pretrained tensors)", stage, epoch + 1, frozen ? "frozen" : "trainable", freezer.Count);
+            }
 
             var (trainLoss, trainPatches) = TrainEpoch(stage, network, optimizer, classWeights, loader, crop, labelStride, epoch, epochs, device, ct);
             var (valLoss, scores) = Validate(stage, network, classWeights, loader, labelStride, epoch, epochs, device, ct);
@@ -138,6 +154,7 @@ public sealed class Trainer
             };
             files.Save(network, card, optimizer, state, isBest);
             MetricsCsv.Append(directory, result, ClassNames);
+            _epochWritten?.Invoke(directory);
             history.Add(result);
             _log.LogInformation("{Stage} epoch {Epoch}/{Epochs}: train loss {TrainLoss:0.0000}, val loss {ValLoss:0.0000}, val mIoU {MIoU:0.0000}{Best}, pixel acc {Acc:0.0000}, IoU [{IoU}] ({Seconds:0.0}s, lr {Lr:G3})",
                 stage, epoch + 1, epochs, trainLoss, valLoss, miou, isBest ? " (best)" : "", result.ValPixelAccuracy,
@@ -152,17 +169,19 @@ public sealed class Trainer
     {
         network.train();
         double lossSum = 0;
-        int patches = 0, batches = (_dataset.Train.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0, skipped = 0;
+        int patches = 0, batches = (_dataset.Train.Count + _options.BatchSize - 1) / _options.BatchSize, done = 0, skipped = 0, unlabelledBatches = 0;
         var clock = Stopwatch.StartNew();
         var batchesOfEpoch = loader.Epoch(_dataset.Train, _options.BatchSize, crop, labelStride, train: true, _options.Seed, epoch, ct).ToBlockingEnumerable(ct);
         foreach (var batch in batchesOfEpoch)
         {
             ct.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
+            long labelled = SegmentationLoss.LabelledPixels(batch.Labels);
+            if (labelled == 0) { unlabelledBatches++; continue; } // every crop fell on unlabelled pixels: nothing to learn
             var (input, target) = ToTensors(batch, device);
             optimizer.ZeroGrad();
             var logits = network.call(input);
-            var loss = nn.functional.cross_entropy(logits, target, weight: classWeights, ignore_index: PatchAugmenter.IgnoreLabel);
+            var loss = SegmentationLoss.Compute(logits, target, classWeights, labelled)!;
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new InvalidOperationException($"{stage} epoch {epoch + 1}: the training loss became {value}; lower --lr");
@@ -184,7 +203,10 @@ public sealed class Trainer
             done++;
             _progress?.Report(new TrainingProgress(stage, epoch + 1, epochs, "train", done, batches, lossSum / patches, patches / clock.Elapsed.TotalSeconds));
         }
+        if (patches == 0 && unlabelledBatches > 0)
+            throw new InvalidOperationException($"{stage} epoch {epoch + 1}: no training crop had a labelled pixel; use a larger --crop or annotate more");
         if (patches == 0) throw new InvalidOperationException($"{stage} epoch {epoch + 1}: no training patch could be read");
+        if (unlabelledBatches > 0) _log.LogDebug("{Stage} epoch {Epoch}: {Count} batches had no labelled pixel", stage, epoch + 1, unlabelledBatches);
         if (skipped > 0) _log.LogWarning("{Stage} epoch {Epoch}: skipped {Skipped} of {Batches} steps with non-finite gradients", stage, epoch + 1, skipped, done);
         return (lossSum / patches, patches);
     }
@@ -204,9 +226,12 @@ public sealed class Trainer
             using var scope = NewDisposeScope();
             var (input, target) = ToTensors(batch, device);
             var logits = network.call(input);
-            var loss = nn.functional.cross_entropy(logits, target, weight: classWeights, ignore_index: PatchAugmenter.IgnoreLabel);
-            lossSum += loss.item<float>() * batch.Count;
-            patches += batch.Count;
+            var loss = SegmentationLoss.Compute(logits, target, classWeights, SegmentationLoss.LabelledPixels(batch.Labels));
+            if (loss is not null)
+            {
+                lossSum += loss.item<float>() * batch.Count;
+                patches += batch.Count;
+            }
             var predicted = logits.argmax(1).to(ScalarType.Byte).cpu();
             confusion.Add(predicted.data<byte>().ToArray(), batch.Labels);
             done++;
@@ -222,7 +247,27 @@ public sealed class Trainer
         return (input, target);
     }
 
-    private void InitialiseEncoder(nn.Module<Tensor, Tensor> network, string encoderCheckpoint)
+    /// <summary>Fine-tuning start: loads every tensor of <paramref name="checkpoint"/> whose name and shape fit, logs and
+    /// writes (init.json) which were loaded and which re-initialised; returns the loaded names.</summary>
+    private IReadOnlyList<string> InitialiseFrom(nn.Module<Tensor, Tensor> network, string checkpoint, TrainingStage stage, string directory)
+    {
+        if (!File.Exists(checkpoint)) throw new FileNotFoundException($"{checkpoint}: no such checkpoint (--init)", checkpoint);
+        var content = SafetensorsFile.Read(checkpoint);
+        if (content.Metadata.TryGetValue(Checkpoint.CardKey, out var json)) _ = ModelCard.FromJson(json, checkpoint);
+        var report = WeightTransfer.Apply(network, content.ByName);
+        if (report.Loaded.Count == 0)
+            throw new InvalidDataException($"{checkpoint}: not one tensor fits this {TrainingOptions.ArchitectureOf(stage).Name()} p={_options.P} q={_options.Q} (--init needs an ESPNet or ESPNet-C checkpoint)");
+        _log.LogInformation("{Stage}: --init {Checkpoint}: loaded {Loaded} tensors ({Modules}); re-initialised {Fresh}: {FreshList}; {Unused} file tensors unused",
+            stage, checkpoint, report.Loaded.Count, string.Join(", ", report.LoadedModules), report.Reinitialised.Count,
+            string.Join("; ", report.Reinitialised), report.Unused.Count);
+        File.WriteAllText(Path.Combine(directory, "init.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            checkpoint, loaded = report.Loaded, reinitialised = report.Reinitialised, unused = report.Unused,
+        }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return report.Loaded;
+    }
+
+    private IReadOnlyList<string> InitialiseEncoder(nn.Module<Tensor, Tensor> network, string encoderCheckpoint)
     {
         if (!File.Exists(encoderCheckpoint)) throw new FileNotFoundException($"{encoderCheckpoint}: no such encoder checkpoint", encoderCheckpoint);
         var content = SafetensorsFile.Read(encoderCheckpoint);
@@ -235,6 +280,7 @@ public sealed class Trainer
         }
         WeightLoader.Load(network, content.ByName, encoderCheckpoint, "encoder.", hint: $"expected an ESPNet-C p={_options.P} q={_options.Q} with {_options.Classes} classes");
         _log.LogInformation("Full stage starts from the encoder in {Checkpoint}", encoderCheckpoint);
+        return network.state_dict().Keys.Where(k => k.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
     }
 
     private ModelCard CardFor(ModelArchitecture arch, int crop)
@@ -256,6 +302,7 @@ public sealed class Trainer
                 Std = _dataset.Std.Select(s => Math.Round(s * 255.0, 4)).ToArray(),
                 Scale = 1.0,
             },
+            StainNormalisation = _options.StainNormalisation,
             TrainedMpp = _options.Mpp ?? _dataset.Index.Mpp,
             TrainedPatchSize = crop,
             TrainingData = $"{_dataset.Train.Count} training patches from slides [{Slides(_dataset.Train)}], {_dataset.Val.Count} validation patches from [{Slides(_dataset.Val)}] " +

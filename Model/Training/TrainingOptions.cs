@@ -40,6 +40,18 @@ public sealed record TrainingOptions
     /// <summary>ESPNet-C checkpoint to start the full stage from (stage full only; stage both uses its own).</summary>
     public string? EncoderCheckpoint { get; init; }
 
+    /// <summary>
+    /// Checkpoint to fine-tune from (ours, or the authors' weights via `model import`, any class count): tensors with a
+    /// matching name and shape are loaded, the rest (the class-dependent layers) keep their fresh initialisation.
+    /// </summary>
+    public string? InitCheckpoint { get; init; }
+
+    /// <summary>Epochs at the start of each stage during which the encoder's loaded weights are not updated.</summary>
+    public int FreezeEncoderEpochs { get; init; }
+
+    /// <summary>Stain normalisation fitted on the reference image (applied to every patch, stored in the card); null: none.</summary>
+    public Cards.StainNormalisation? StainNormalisation { get; init; }
+
     /// <summary>Continue from OUT/last.safetensors, its optimizer state and epoch count.</summary>
     public bool Resume { get; init; }
     public int Seed { get; init; } = 1;
@@ -65,15 +77,17 @@ public sealed record TrainingOptions
         if (Epochs < 1 || EncoderEpochs is < 1) throw new ArgumentException("epochs must be at least 1");
         if (BatchSize < 1) throw new ArgumentException($"batch size {BatchSize} must be at least 1");
         if (Classes is < 2 or > 254) throw new ArgumentException($"classes {Classes} must be within 2..254");
-        if (Stage != TrainingStage.Encoder && Classes < 5) throw new ArgumentException("ESPNet's decoder needs at least 5 classes; train --stage encoder");
         if (P < 1 || Q < 1) throw new ArgumentException($"p={P} and q={Q} must be at least 1");
         if (Crop is { } c && (c < 16 || c % 8 != 0)) throw new ArgumentException($"crop {c} must be a multiple of 8 and at least 16");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException($"learning rate {LearningRate} must be positive");
         if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) throw new ArgumentException($"weight decay {WeightDecay} must be >= 0");
         if (LrStep < 1) throw new ArgumentException($"lr step {LrStep} must be at least 1 epoch");
         if (!(LrGamma > 0) || LrGamma > 1) throw new ArgumentException($"lr gamma {LrGamma} must be within (0, 1]");
-        if (Stage == TrainingStage.Full && EncoderCheckpoint is null && !Resume)
-            throw new ArgumentException("--stage full needs --encoder CKPT (an ESPNet-C checkpoint from --stage encoder)");
+        if (Stage == TrainingStage.Full && EncoderCheckpoint is null && InitCheckpoint is null && !Resume)
+            throw new ArgumentException("--stage full needs --encoder CKPT (an ESPNet-C checkpoint from --stage encoder) or --init CKPT");
+        if (FreezeEncoderEpochs < 0) throw new ArgumentException($"freeze-encoder epochs {FreezeEncoderEpochs} must be >= 0");
+        if (FreezeEncoderEpochs > 0 && InitCheckpoint is null && EncoderCheckpoint is null)
+            throw new ArgumentException("--freeze-encoder-epochs needs pretrained weights to keep: --init CKPT (or --encoder for --stage full)");
         if (Stage != TrainingStage.Full && EncoderCheckpoint is not null)
             throw new ArgumentException("--encoder only applies to --stage full (--stage both trains its own encoder)");
         if (Mpp is { } mpp && !(mpp > 0 && mpp < 1000)) throw new ArgumentException($"mpp {mpp} must be a positive number of microns per pixel");

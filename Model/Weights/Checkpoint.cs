@@ -20,8 +20,8 @@ public static class Checkpoint
     public static ModelCard Save(string path, nn.Module<Tensor, Tensor> network, ModelCard card)
     {
         var tensors = WeightLoader.Export(network);
-        var saved = card with { ContentHash = ContentHash.Of(tensors) };
         var spec = NetworkFactory.Describe(network);
+        var saved = card with { ContentHash = ContentHash.Of(tensors), DecoderEspBranches = NetworkFactory.DecoderBranches(spec.Architecture, spec.Classes) };
         saved.Validate(path).EnsureMatches(spec.Architecture, spec.Classes, spec.P, spec.Q, path);
         SafetensorsFile.Write(path, tensors, new Dictionary<string, string>
         {
@@ -73,7 +73,7 @@ public static class Checkpoint
                 hint: $"expected {arch.Name()} p={p} q={q} with {classes} classes" + (encoderOnly ? ", loading an ESPNet-C into the encoder" : ""));
             network.eval();
             var baseCard = card ?? ModelCard.Default(arch, classes, p, q);
-            var final = baseCard with { Architecture = arch.Name(), P = p, Q = q, ContentHash = null };
+            var final = baseCard with { Architecture = arch.Name(), P = p, Q = q, ContentHash = null, DecoderEspBranches = NetworkFactory.DecoderBranches(arch, classes) };
             if (final.ClassCount != classes)
                 throw new ModelCardException(weightsPath, $"the card lists {final.ClassCount} classes, --classes says {classes}");
             return new LoadedModel(network, final.Validate(weightsPath), weightsPath);

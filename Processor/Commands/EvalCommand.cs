@@ -27,17 +27,24 @@ public static class EvalCommand
         var predDir = new Option<string?>("--pred-dir") { Description = "Folder of predicted label PNGs (dataset mode)." };
         var truthDir = new Option<string?>("--truth-dir") { Description = "Folder of ground-truth label PNGs with the same names." };
         var names = new Option<string?>("--names") { Description = "Class names file, one a line (default: the 8 tissue classes)." };
-        var ignore = new Option<int?>("--ignore") { Description = "Truth label value to leave out of every count (e.g. 255 for unannotated)." };
+        var ignore = new Option<int?>("--ignore")
+        {
+            Description = "Truth label value left out of every count: unlabelled pixels (255, as extract writes them, by default; -1 counts every pixel).",
+            DefaultValueFactory = _ => LabelValues.Ignore,
+        };
+        var perImage = new Option<bool>("--per-image") { Description = "Dataset mode: also score each image on its own (table rows, and \"images\" in --json)." };
         var json = new Option<string?>("--json") { Description = "Write the scores and confusion matrix to this JSON file." };
         var cmd = new Command("eval", "Score predicted label masks against ground truth: IoU, mIoU, Dice, pixel accuracy.")
         {
-            pred, truth, level, resample, predDir, truthDir, names, ignore, json,
+            pred, truth, level, resample, predDir, truthDir, names, ignore, perImage, json,
         };
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, "eval", ct, async (logs, token) =>
         {
             var log = logs.CreateLogger("wsi-segment.eval");
             var classNames = ClassNames.Load(parse.GetValue(names));
-            var matrix = new ConfusionMatrix(classNames.Count, parse.GetValue(ignore));
+            int? ignoreValue = parse.GetValue(ignore) is { } iv && iv >= 0 ? iv : null;
+            var matrix = new ConfusionMatrix(classNames.Count, ignoreValue);
+            var images = parse.GetValue(perImage) ? new List<ImageScores>() : null;
             bool slideMode = parse.GetValue(pred) is not null || parse.GetValue(truth) is not null;
             bool dirMode = parse.GetValue(predDir) is not null || parse.GetValue(truthDir) is not null;
             if (slideMode == dirMode)
@@ -54,14 +61,16 @@ public static class EvalCommand
             {
                 string p = parse.GetValue(predDir) ?? throw new UserError("--truth-dir needs --pred-dir");
                 string t = parse.GetValue(truthDir) ?? throw new UserError("--pred-dir needs --truth-dir");
-                int n = EvaluateDataset(p, t, matrix, log, token);
+                int n = EvaluateDataset(p, t, matrix, images, classNames, log, token);
                 what = $"{n} images in {p} vs {t}";
             }
             var scores = matrix.Score(classNames);
+            if (images is not null) PrintImages(images, classNames);
             Print(what, scores);
             if (parse.GetValue(json) is { } jsonPath)
             {
-                await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(scores, JsonOutput.Options), token);
+                object document = images is null ? scores : new { scores.MeanIoU, scores.MeanDice, scores.PixelAccuracy, scores.Pixels, scores.Classes, scores.Confusion, Images = images };
+                await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(document, JsonOutput.Options), token);
                 log.LogInformation("Wrote {Json}", jsonPath);
             }
             return CommandRunner.Ok;
@@ -92,7 +101,11 @@ public static class EvalCommand
         }
     }
 
-    private static int EvaluateDataset(string predDir, string truthDir, ConfusionMatrix matrix, ILogger log, CancellationToken ct)
+    /// <summary>One image's scores (eval --per-image).</summary>
+    private sealed record ImageScores(string Image, double? MeanIoU, double? MeanDice, double? PixelAccuracy, long Pixels, IReadOnlyList<ClassScore> Classes);
+
+    private static int EvaluateDataset(string predDir, string truthDir, ConfusionMatrix matrix, List<ImageScores>? images,
+        IReadOnlyList<string> names, ILogger log, CancellationToken ct)
     {
         if (!Directory.Exists(truthDir)) throw new UserError($"{truthDir}: no such folder");
         if (!Directory.Exists(predDir)) throw new UserError($"{predDir}: no such folder");
@@ -112,6 +125,13 @@ public static class EvalCommand
             pred.ReadRows(0, pred.Height, p);
             truth.ReadRows(0, truth.Height, t);
             Add(matrix, p, t, predPath, truthPath, pred.Width, 0);
+            if (images is not null)
+            {
+                var one = new ConfusionMatrix(matrix.Classes, matrix.IgnoreValue);
+                one.Add(p, t);
+                var s = one.Score(names);
+                images.Add(new ImageScores(Path.GetFileName(truthPath), s.MeanIoU, s.MeanDice, s.PixelAccuracy, s.Pixels, s.Classes));
+            }
         }
         int extra = Directory.GetFiles(predDir, "*.png").Length - truths.Count;
         if (extra > 0) log.LogWarning("{Count} predictions in {Dir} have no ground truth and were not scored", extra, predDir);
@@ -132,15 +152,34 @@ public static class EvalCommand
         }
     }
 
+    /// <summary>Redirected output (a file, a pipe, a test) has no terminal width: Spectre would wrap the table at 80.</summary>
+    private static void WidenWhenRedirected()
+    {
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 200) AnsiConsole.Profile.Width = 200;
+    }
+
+    private static void PrintImages(List<ImageScores> images, IReadOnlyList<string> names)
+    {
+        WidenWhenRedirected();
+        var c = CultureInfo.InvariantCulture;
+        string F(double? v) => v is { } d ? d.ToString("0.0000", c) : "-";
+        var table = new Table().AddColumns(["image", "pixels", "mIoU", .. names.Select(n => "IoU " + Markup.Escape(n))]);
+        foreach (var i in images)
+            table.AddRow([Markup.Escape(i.Image), i.Pixels.ToString("N0", c), F(i.MeanIoU), .. i.Classes.Select(k => F(k.IoU))]);
+        AnsiConsole.Write(table);
+    }
+
     private static void Print(string what, SegmentationScores s)
     {
+        WidenWhenRedirected();
         var c = CultureInfo.InvariantCulture;
         string F(double? v) => v is { } d ? d.ToString("0.0000", c) : "-";
         AnsiConsole.MarkupLine($"[bold]eval[/] {Markup.Escape(what)}");
-        var table = new Table().AddColumns("id", "class", "truth px", "predicted px", "IoU", "Dice");
+        var table = new Table().AddColumns("id", "class", "truth px", "predicted px", "IoU", "Dice", "precision", "recall");
         foreach (var k in s.Classes)
-            table.AddRow(k.Id.ToString(c), Markup.Escape(k.Name), k.TruthPixels.ToString("N0", c), k.PredictedPixels.ToString("N0", c), F(k.IoU), F(k.Dice));
+            table.AddRow(k.Id.ToString(c), Markup.Escape(k.Name), k.TruthPixels.ToString("N0", c), k.PredictedPixels.ToString("N0", c), F(k.IoU), F(k.Dice), F(k.Precision), F(k.Recall));
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("mIoU: mean over the classes present in the truth or the prediction; unlabelled truth pixels are not counted");
         AnsiConsole.MarkupLine($"mIoU {F(s.MeanIoU)}   pixel accuracy {F(s.PixelAccuracy)}   mean Dice {F(s.MeanDice)}   pixels {s.Pixels.ToString("N0", c)}");
     }
 }

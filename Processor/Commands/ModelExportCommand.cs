@@ -22,14 +22,19 @@ public static class ModelExportCommand
             TorchRuntime.Initialise();
             using var model = Checkpoint.Load(path);
             var tensors = WeightLoader.Export(model.Network);
-            SafetensorsFile.Write(parse.GetValue(output)!, tensors, new Dictionary<string, string>
+            var metadata = new Dictionary<string, string>
             {
                 ["format"] = "pt",
                 ["architecture"] = model.Card.Architecture,
                 ["p"] = model.Card.P.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["q"] = model.Card.Q.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["classes"] = model.Card.ClassCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+            };
+            // Below 5 classes the decoder's last ESP block has one branch per class (no d16, …): say so for whoever
+            // rebuilds the network from these weights.
+            if (model.Card.Arch == WsiSegment.Model.Network.ModelArchitecture.EspNet)
+                metadata["decoder_esp_branches"] = (model.Card.DecoderEspBranches ?? 5).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            SafetensorsFile.Write(parse.GetValue(output)!, tensors, metadata);
             logs.CreateLogger("wsi-segment.model").LogInformation("Exported {Count} tensors of {Checkpoint} to {Output}",
                 tensors.Count, path, parse.GetValue(output));
             return Task.FromResult(CommandRunner.Ok);

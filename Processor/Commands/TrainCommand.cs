@@ -28,6 +28,14 @@ public static class TrainCommand
         var lrStep = new Option<int>("--lr-step") { Description = "Multiply the learning rate by --lr-gamma every this many epochs.", DefaultValueFactory = _ => 100 };
         var lrGamma = new Option<double>("--lr-gamma") { Description = "Learning-rate decay factor.", DefaultValueFactory = _ => 0.5 };
         var encoder = new Option<string?>("--encoder") { Description = "ESPNet-C checkpoint to start --stage full from." };
+        var init = new Option<string?>("--init")
+        {
+            Description = "Fine-tune from this checkpoint (ours, or the authors' weights turned into one with `model import`), any class count: "
+                + "tensors with matching name and shape are loaded, class-dependent layers re-initialised (listed in the log and OUT/init.json).",
+        };
+        var freeze = new Option<int>("--freeze-encoder-epochs") { Description = "Keep the pretrained encoder fixed for the first N epochs of each stage.", DefaultValueFactory = _ => 0 };
+        var stainMethod = new Option<string?>("--stain-normalise") { Description = "Stain normalisation: macenko or reinhard, fitted once on --stain-reference and stored in the model card (segment and watch then apply it)." };
+        var stainReference = new Option<string?>("--stain-reference") { Description = "Reference image (PNG/TIFF/JPEG of typical stained tissue) for --stain-normalise." };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT's last checkpoint, optimizer state and epoch." };
         var seed = new Option<int>("--seed") { Description = "Seed for weights, shuffling and augmentation.", DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
@@ -37,7 +45,7 @@ public static class TrainCommand
         var description = new Option<string?>("--description") { Description = "Description stored in the model card." };
         var cmd = new Command("train", "Train ESPNet-C and ESPNet on a patch dataset (Adam, class-weighted cross-entropy, step lr decay).")
         {
-            patches, output, stage, epochs, encoderEpochs, batch, classes, p, q, crop, lr, wd, lrStep, lrGamma, encoder, resume, seed, device,
+            patches, output, stage, epochs, encoderEpochs, batch, classes, p, q, crop, lr, wd, lrStep, lrGamma, encoder, init, freeze, stainMethod, stainReference, resume, seed, device,
             skipBad, noAugment, mpp, description,
         };
         cmd.SetAction((parse, ct) =>
@@ -88,6 +96,9 @@ public static class TrainCommand
                     LrStep = parse.GetValue(lrStep),
                     LrGamma = parse.GetValue(lrGamma),
                     EncoderCheckpoint = parse.GetValue(encoder),
+                    InitCheckpoint = parse.GetValue(init),
+                    FreezeEncoderEpochs = parse.GetValue(freeze),
+                    StainNormalisation = StainFitting.FromOptions(parse.GetValue(stainMethod), parse.GetValue(stainReference), log),
                     Resume = parse.GetValue(resume),
                     Seed = parse.GetValue(seed),
                     Device = parse.GetValue(device)!,
@@ -105,7 +116,9 @@ public static class TrainCommand
             PatchDataset dataset;
             try
             {
-                dataset = PatchDataset.Load(options.PatchesDirectory, options.Classes, DatasetImageReader.Png, options.SkipBad, log, ct);
+                var stain = options.StainNormalisation is { } sn ? new WsiSegment.Model.Stain.StainTransform(sn) : null;
+                dataset = PatchDataset.Load(options.PatchesDirectory, options.Classes, DatasetImageReader.Png, options.SkipBad, log, ct,
+                    stain is null ? null : image => image with { Pixels = stain.ApplyToBytes(image.Pixels, image.Width, image.Height) });
             }
             catch (DatasetFormatException e)
             {
@@ -127,7 +140,7 @@ public static class TrainCommand
             try
             {
                 results = console.Run(progress =>
-                    new Trainer(options, dataset, DatasetImageReader.Png, log, progress).Run(ct));
+                    new Trainer(options, dataset, DatasetImageReader.Png, log, progress, directory => PlotQuietly(directory, log)).Run(ct));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -143,6 +156,19 @@ public static class TrainCommand
                     $"{r.Stage.ToString().ToLowerInvariant()}: best val mIoU {r.BestMeanIoU:0.0000} at epoch {r.BestEpoch} -> {r.BestCheckpoint}"));
             return Task.FromResult(CommandRunner.Ok);
         });
+    }
+
+    /// <summary>Redraws OUT/metrics.png; a plot that cannot be drawn (no font, …) is a warning, never a failed epoch.</summary>
+    private static void PlotQuietly(string directory, ILogger log)
+    {
+        try
+        {
+            MetricsPlot.Write(directory);
+        }
+        catch (Exception e) when (e is NetVips.VipsException or IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("Could not draw {Plot} in {Dir}: {Reason}", MetricsPlot.FileName, directory, e.Message);
+        }
     }
 
     private static TrainingStage ParseStage(string s) => s.Trim().ToLowerInvariant() switch

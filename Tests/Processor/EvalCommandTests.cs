@@ -75,7 +75,7 @@ public class EvalCommandTests
     }
 
     [Fact]
-    public void Extract_rejects_a_geojson_class_not_in_the_names_file_naming_both()
+    public void Extract_reports_a_geojson_class_not_in_the_names_file_and_fails_when_nothing_is_left()
     {
         using var dir = new TempDir("eval");
         var slide = Path.Combine(Repo.Root, "slides", "phantom-5.tif");

@@ -34,7 +34,7 @@ public class SynthExtractCommandTests
                     map[(y + j) * 320 + x + i] = patch[j * 96 + i];
                     hist[patch[j * 96 + i]]++;
                 }
-            Assert.Equal(hist, r.Skip(8).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray());
+            Assert.Equal(hist, r.Skip(8).Take(8).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray());
             using var img = Image.NewFromFile(Path.Combine(dir.File("ds"), r[0]));
             Assert.Equal((96, 96, 3), (img.Width, img.Height, img.Bands));
         }

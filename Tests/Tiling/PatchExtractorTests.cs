@@ -78,7 +78,8 @@ public class PatchExtractorTests
             + "{\"type\":\"Feature\",\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":[" + Poly(triangle) + "]},"
             + "\"properties\":{\"classification\":{\"name\":\"blood\"}}},"
             + "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[5,5]},\"properties\":{}}]}");
-        var summary = new PatchExtractor(Options(1.0, patch: 256, overlap: 32), NullLogger.Instance).Run([new AnnotatedSlide(slide, geo)], dir.File("ds"));
+        var options = Options(1.0, patch: 256, overlap: 32) with { Unannotated = UnannotatedPixels.Background };
+        var summary = new PatchExtractor(options, NullLogger.Instance).Run([new AnnotatedSlide(slide, geo)], dir.File("ds"));
         Assert.Equal(0, summary.ValPatches); // a single slide goes to train
         var map = Assemble(dir.File("ds"), W, H, 1.0, "s");
         int wrong = 0;
@@ -94,16 +95,48 @@ public class PatchExtractorTests
     }
 
     [Fact]
-    public void A_class_name_missing_from_the_names_is_an_error_naming_the_file()
+    public void A_class_name_missing_from_the_names_is_skipped_counted_and_can_be_mapped()
     {
         using var dir = new TempDir("extract");
         string slide = dir.File("s.tif"), geo = dir.File("bad.geojson");
         WriteSlide(slide, 1.0);
         File.WriteAllText(geo, """[{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,0]]]},"properties":{"classification":{"name":"Tumour"}}}]""");
-        var e = Assert.Throws<LabelFileException>(() =>
-            new PatchExtractor(Options(1.0), NullLogger.Instance).Run([new AnnotatedSlide(slide, geo)], dir.File("ds")));
-        Assert.Contains(geo, e.Message);
-        Assert.Contains("'Tumour'", e.Message);
+        var content = GeoJsonAnnotations.Load(geo, PhantomClasses.Names);
+        Assert.Empty(content.Polygons);
+        Assert.Equal(1, content.UnknownClasses["Tumour"]);
+        // Nothing else is annotated, so no patch has a labelled pixel: none is written.
+        var summary = new PatchExtractor(Options(1.0), NullLogger.Instance).Run([new AnnotatedSlide(slide, geo)], dir.File("ds"));
+        Assert.Equal(0, summary.TrainPatches);
+        Assert.True(summary.SkippedUnlabelled > 0);
+        var mapped = GeoJsonAnnotations.Load(geo, new GeoJsonReadOptions
+        {
+            ClassNames = PhantomClasses.Names, ClassMap = new Dictionary<string, string> { ["tumour"] = "blood" },
+        });
+        Assert.Equal(PhantomClasses.Blood, mapped.Polygons.Single().ClassId);
+    }
+
+    [Fact]
+    public void A_mask_class_map_merges_and_drops_label_values()
+    {
+        using var dir = new TempDir("extract");
+        string slide = dir.File("m.tif"), mask = dir.File("m.mask.tif");
+        WriteSlide(slide, 1.0);
+        var labels = new byte[W * H];
+        for (int i = 0; i < labels.Length; i++) labels[i] = (byte)(i % W / 75); // 8 vertical bands, classes 0..7
+        LabelFiles.WriteTiff(mask, labels, W, H);
+        var options = Options(1.0, patch: 128) with
+        {
+            ClassNames = ["background", "tumour", "stroma", "normal"],
+            ClassMap = new Dictionary<string, string> { ["2"] = "1", ["3"] = "2", ["4"] = "2", ["1"] = "3", ["5"] = "ignore", ["6"] = "ignore", ["7"] = "ignore" },
+        };
+        new PatchExtractor(options, NullLogger.Instance).Run([new AnnotatedSlide(slide, mask)], dir.File("ds"));
+        var map = Assemble(dir.File("ds"), W, H, 1.0, "m");
+        byte[] expected = [0, 3, 1, 2, 2, 255, 255, 255];
+        // Patches wholly on dropped classes are not written (their map stays 0): compare where a patch was.
+        for (int i = 0; i < labels.Length; i += 13)
+            if (map[i] != 0 || labels[i] == 0) Assert.Equal(expected[labels[i]], map[i]);
+        Assert.Contains((byte)255, map);
+        Assert.Contains((byte)3, map);
     }
 
     [Fact]

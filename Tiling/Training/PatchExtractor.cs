@@ -32,6 +32,21 @@ public sealed record ExtractOptions
 
     public required IReadOnlyList<string> ClassNames { get; init; }
 
+    /// <summary>What GeoJSON pixels that no annotation covers are: unlabelled (the default; no loss, no metric) or background (class 0).</summary>
+    public UnannotatedPixels Unannotated { get; init; } = UnannotatedPixels.Ignore;
+
+    /// <summary>A mask value meaning "unlabelled" besides 255 (which always is), e.g. 0 for masks that leave unannotated pixels at 0.</summary>
+    public int? IgnoreValue { get; init; }
+
+    /// <summary>GeoJSON class renames (<c>--class-map old=new</c>).</summary>
+    public IReadOnlyDictionary<string, string> ClassMap { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Rasterise GeoJSON detections and cells too (annotations only by default).</summary>
+    public bool IncludeDetections { get; init; }
+
+    /// <summary>Source image → train/val/test; null: split by <see cref="ValFraction"/>.</summary>
+    public SplitFile? Split { get; init; }
+
     public void Validate()
     {
         if (PatchSize is < 16 or > 8192) throw new ArgumentOutOfRangeException(nameof(PatchSize), PatchSize, "patch size must be 16..8192");
@@ -41,8 +56,16 @@ public sealed record ExtractOptions
         if (!(ValFraction is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(ValFraction), ValFraction, "val fraction must be in [0, 1)");
         if (!(MaskDownsample > 0)) throw new ArgumentOutOfRangeException(nameof(MaskDownsample), MaskDownsample, "mask downsample must be positive");
         if (SlideMpp is { } m && !(m > 0)) throw new ArgumentOutOfRangeException(nameof(SlideMpp), m, "slide MPP must be positive");
-        if (ClassNames.Count is 0 or > 256) throw new ArgumentOutOfRangeException(nameof(ClassNames), "1..256 class names needed");
+        if (ClassNames.Count is 0 or > 255) throw new ArgumentOutOfRangeException(nameof(ClassNames), "1..255 class names needed (255 marks unlabelled pixels)");
+        if (IgnoreValue is { } iv && iv is < 0 or > 255) throw new ArgumentOutOfRangeException(nameof(IgnoreValue), iv, "ignore value must be 0..255");
     }
+}
+
+/// <summary>What GeoJSON pixels that no annotation covers are.</summary>
+public enum UnannotatedPixels
+{
+    Ignore,
+    Background,
 }
 
 /// <summary>A slide and its annotation: a label mask (TIFF/PNG) or a GeoJSON file (.geojson/.json).</summary>
@@ -54,12 +77,24 @@ public sealed record AnnotatedSlide(string Slide, string Annotation)
 
 /// <summary>What an extraction produced.</summary>
 public sealed record ExtractSummary(int Slides, int TrainPatches, int ValPatches, int SkippedBackground,
-    IReadOnlyList<string> TrainSlides, IReadOnlyList<string> ValSlides, long[] ClassPixels);
+    IReadOnlyList<string> TrainSlides, IReadOnlyList<string> ValSlides, long[] ClassPixels)
+{
+    public int TestPatches { get; init; }
+    public IReadOnlyList<string> TestSlides { get; init; } = [];
+
+    /// <summary>Patches left out because not one of their pixels is labelled.</summary>
+    public int SkippedUnlabelled { get; init; }
+
+    /// <summary>Pixels of the written patches that are unlabelled.</summary>
+    public long IgnoredPixels { get; init; }
+}
 
 /// <summary>
-/// Cuts overlapping patches at a target MPP from annotated slides into a dataset folder:
-/// <c>images/NAME.png</c> (RGB), <c>labels/NAME.png</c> (uint8 class ids) and <c>index.csv</c>.
-/// Slides, not patches, are split into train and val (no slide in both). Output depends only on the inputs and seed.
+/// Cuts overlapping patches at a target MPP from annotated slides or plain images into a dataset folder:
+/// <c>images/NAME.png</c> (RGB), <c>labels/NAME.png</c> (uint8 class ids, 255 = unlabelled) and <c>index.csv</c>
+/// (with the patches' MPP). An image smaller than a patch is padded (white pixels, unlabelled). Patches without one
+/// labelled pixel are not written. Slides, not patches, are split into train, val (and test, from a split file):
+/// no slide in two. Output depends only on the inputs and seed.
 /// </summary>
 public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
 {
@@ -73,8 +108,12 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
         foreach (var s in ordered)
             if (!stems.Add(Stem(s.Slide)))
                 throw new LabelFileException(s.Slide, $"another slide has the same name '{Stem(s.Slide)}'; patch names would collide");
-        var valSet = SplitBySlide(ordered.Select(s => s.Slide).ToList());
-        if (ordered.Count == 1)
+        var splits = ordered.ToDictionary(s => s.Slide, s => "train", StringComparer.Ordinal);
+        if (options.Split is { } file)
+            foreach (var s in ordered) splits[s.Slide] = file.SplitOf(s.Slide);
+        else
+            foreach (var v in SplitBySlide(ordered.Select(s => s.Slide).ToList())) splits[v] = "val";
+        if (ordered.Count == 1 && options.Split is null)
             logger.LogWarning("Only one slide ({Slide}): it goes to train and there is no validation split", ordered[0].Slide);
 
         string images = Path.Combine(outDir, "images"), labels = Path.Combine(outDir, "labels");
@@ -83,23 +122,35 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
         var csv = new StringBuilder();
         csv.Append("image,label,slide,x,y,level,downsample,split");
         for (int c = 0; c < options.ClassNames.Count; c++) csv.Append(",c").Append(c.ToString(CultureInfo.InvariantCulture));
-        csv.Append('\n');
-        int train = 0, val = 0, skipped = 0;
-        var classPixels = new long[options.ClassNames.Count];
+        csv.Append(",ignored,mpp\n");
+        var kept = new Dictionary<string, int> { ["train"] = 0, ["val"] = 0, ["test"] = 0 };
+        int skipped = 0, unlabelled = 0;
+        var classPixels = new long[options.ClassNames.Count + 1]; // the last: unlabelled pixels
         foreach (var s in ordered)
         {
             ct.ThrowIfCancellationRequested();
-            bool isVal = valSet.Contains(s.Slide);
-            var (kept, skip) = ExtractSlide(s, isVal ? "val" : "train", images, labels, csv, classPixels, ct);
-            if (isVal) val += kept; else train += kept;
-            skipped += skip;
+            var counts = ExtractSlide(s, splits[s.Slide], images, labels, csv, classPixels, ct);
+            kept[splits[s.Slide]] += counts.Kept;
+            skipped += counts.Background;
+            unlabelled += counts.Unlabelled;
         }
         string index = Path.Combine(outDir, "index.csv");
         File.WriteAllText(index + ".partial", csv.ToString());
         File.Move(index + ".partial", index, overwrite: true);
-        return new ExtractSummary(ordered.Count, train, val, skipped,
-            ordered.Where(s => !valSet.Contains(s.Slide)).Select(s => s.Slide).ToList(),
-            ordered.Where(s => valSet.Contains(s.Slide)).Select(s => s.Slide).ToList(), classPixels);
+        // The class names and resolution travel with the patches, so `train` puts them in the model card unasked.
+        string meta = Path.Combine(outDir, "dataset.json");
+        File.WriteAllText(meta, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["mpp"] = options.TargetMpp, ["patch_size"] = options.PatchSize, ["classes"] = options.ClassNames, ["unlabelled_value"] = (int)LabelValues.Ignore,
+        }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        List<string> Of(string split) => ordered.Where(s => splits[s.Slide] == split).Select(s => s.Slide).ToList();
+        return new ExtractSummary(ordered.Count, kept["train"], kept["val"], skipped, Of("train"), Of("val"), classPixels[..^1])
+        {
+            TestPatches = kept["test"],
+            TestSlides = Of("test"),
+            SkippedUnlabelled = unlabelled,
+            IgnoredPixels = classPixels[^1],
+        };
     }
 
     /// <summary>The slides that go to validation: a seeded shuffle of the sorted list, at least one when there are two or more.</summary>
@@ -112,7 +163,7 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
         return order.Take(nVal).ToHashSet(StringComparer.Ordinal);
     }
 
-    private (int Kept, int Skipped) ExtractSlide(AnnotatedSlide s, string split, string imagesDir, string labelsDir,
+    private (int Kept, int Background, int Unlabelled) ExtractSlide(AnnotatedSlide s, string split, string imagesDir, string labelsDir,
         StringBuilder csv, long[] classPixels, CancellationToken ct)
     {
         using var slide = SlideSource.Open(s.Slide);
@@ -133,7 +184,9 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
             if (Math.Abs(scale - 1) > 1e-6) rgb = K(rgb.Resize(scale, kernel: Enums.Kernel.Lanczos3));
             int pw = Math.Max(tw, options.PatchSize), ph = Math.Max(th, options.PatchSize);
             rgb = K(rgb.Embed(0, 0, pw, ph, extend: Enums.Extend.White));
-            var labelImage = K(K(LabelsOnGrid(s, level0.Width, level0.Height, targetDs, tw, th)).Embed(0, 0, pw, ph, extend: Enums.Extend.Black));
+            // Beyond the image nothing is labelled.
+            var labelImage = K(K(LabelsOnGrid(s, level0.Width, level0.Height, targetDs, tw, th))
+                .Embed(0, 0, pw, ph, extend: Enums.Extend.Background, background: [LabelValues.Ignore]));
             logger.LogInformation("{Slide}: level {Level} (downsample {Ds:0.###}) resampled to {W}x{H} at {Mpp} µm/px, {Split}",
                 s.Slide, level.Index, level.Downsample, tw, th, options.TargetMpp, split);
 
@@ -142,7 +195,9 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
             var ys = Positions(ph, p, stride);
             var lab = new byte[p * p];
             var hist = new long[options.ClassNames.Count];
-            int kept = 0, skipped = 0;
+            int kept = 0, skipped = 0, unlabelled = 0;
+            int maskIgnore = s.IsGeoJson ? -1 : options.IgnoreValue ?? -1;
+            var lut = s.IsGeoJson ? null : MaskValueMap(s.Annotation);
             string stem = Stem(s.Slide);
             foreach (int y in ys)
             {
@@ -151,13 +206,23 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
                     ct.ThrowIfCancellationRequested();
                     LabelImage.Read(s.Annotation, labelImage, x, y, p, p, lab);
                     Array.Clear(hist);
-                    foreach (byte v in lab)
+                    long ignored = 0;
+                    for (int i = 0; i < lab.Length; i++)
                     {
+                        byte v = lab[i];
+                        if (v == maskIgnore) lab[i] = v = LabelValues.Ignore;
+                        else if (lut is not null) lab[i] = v = lut[v];
+                        if (v == LabelValues.Ignore) { ignored++; continue; }
                         if (v >= hist.Length)
-                            throw new LabelFileException(s.Annotation, $"label value {v} near ({x}, {y}) at {options.TargetMpp} µm/px is not a class (there are {hist.Length})");
+                            throw new LabelFileException(s.Annotation, $"label value {v} near ({x}, {y}) at {options.TargetMpp} µm/px is not a class (there are {hist.Length}; 255 or --ignore-value mark unlabelled pixels)");
                         hist[v]++;
                     }
-                    if (hist[0] == lab.Length && !KeepBackgroundPatch(stem, x, y))
+                    if (ignored == lab.Length)
+                    {
+                        unlabelled++;
+                        continue;
+                    }
+                    if (hist[0] == lab.Length - ignored && !KeepBackgroundPatch(stem, x, y))
                     {
                         skipped++;
                         continue;
@@ -174,12 +239,13 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
                         csv.Append(',').Append(hist[k].ToString(c));
                         classPixels[k] += hist[k];
                     }
-                    csv.Append('\n');
+                    csv.Append(',').Append(ignored.ToString(c)).Append(',').Append(options.TargetMpp.ToString("0.######", c)).Append('\n');
+                    classPixels[^1] += ignored;
                     kept++;
                 }
             }
-            logger.LogInformation("{Slide}: {Kept} patches, {Skipped} background-only skipped", s.Slide, kept, skipped);
-            return (kept, skipped);
+            logger.LogInformation("{Slide}: {Kept} patches, {Skipped} background-only and {Unlabelled} unlabelled skipped", s.Slide, kept, skipped, unlabelled);
+            return (kept, skipped, unlabelled);
         }
         finally
         {
@@ -187,16 +253,39 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
         }
     }
 
+    /// <summary>For masks, <c>--class-map</c> maps values: "4=2" merges class 4 into 2, "7=ignore" makes 7 unlabelled.</summary>
+    private byte[]? MaskValueMap(string annotation)
+    {
+        if (options.ClassMap.Count == 0) return null;
+        var lut = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        foreach (var (from, to) in options.ClassMap)
+        {
+            if (!byte.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out byte f))
+                throw new LabelFileException(annotation, $"--class-map '{from}={to}': a mask maps label values (e.g. 4=2 or 7=ignore)");
+            lut[f] = GeoJsonAnnotations.IsIgnoreName(to) ? LabelValues.Ignore
+                : byte.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out byte t) ? t
+                : throw new LabelFileException(annotation, $"--class-map '{from}={to}': map a mask value to a value or 'ignore'");
+        }
+        return lut;
+    }
+
     /// <summary>The annotation as a lazy uchar label image on the target grid (tw × th).</summary>
     private Image LabelsOnGrid(AnnotatedSlide s, int w0, int h0, double targetDs, int tw, int th)
     {
         if (s.IsGeoJson)
         {
-            var content = GeoJsonAnnotations.Load(s.Annotation, options.ClassNames);
-            if (content.SkippedUnclassified + content.SkippedNotPolygon > 0)
-                logger.LogWarning("{File}: skipped {Unclassified} unclassified and {Other} non-polygon features",
-                    s.Annotation, content.SkippedUnclassified, content.SkippedNotPolygon);
+            var content = GeoJsonAnnotations.Load(s.Annotation, new GeoJsonReadOptions
+            {
+                ClassNames = options.ClassNames, ClassMap = options.ClassMap, IncludeDetections = options.IncludeDetections,
+            });
+            if (content.SkippedUnclassified + content.SkippedNotPolygon + content.SkippedDetections > 0)
+                logger.LogWarning("{File}: skipped {Unclassified} unclassified, {Other} non-polygon features and {Detections} detections (--include-detections)",
+                    s.Annotation, content.SkippedUnclassified, content.SkippedNotPolygon, content.SkippedDetections);
+            foreach (var (name, count) in content.UnknownClasses)
+                logger.LogWarning("{File}: skipped {Count} features of class '{Class}', which is not in the class names (map it with --class-map '{Class}=NAME')",
+                    s.Annotation, count, name, name);
             var buffer = new byte[(long)tw * th];
+            if (options.Unannotated == UnannotatedPixels.Ignore) Array.Fill(buffer, LabelValues.Ignore);
             PolygonRasterizer.Fill(buffer, tw, th, content.Polygons, targetDs);
             return Image.NewFromMemory(buffer, tw, th, 1, Enums.BandFormat.Uchar);
         }

@@ -75,9 +75,9 @@ public class EspNetArchitectureTests
     }
 
     [Fact]
-    public void Too_few_classes_for_the_decoder_or_bad_multipliers_are_refused()
+    public void Too_few_classes_or_bad_multipliers_are_refused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new EspNet(4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EspNet(1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new EspNetC(1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new EspNetC(8, p: 0));
     }

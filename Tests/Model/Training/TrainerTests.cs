@@ -55,6 +55,20 @@ public class TrainerTests
         Assert.Equal(13, csv.Length);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Two_and_three_class_models_train_and_their_checkpoints_load(int classes)
+    {
+        using var dir = new TempDir("train-small");
+        TinyPatchDataset.Write(dir.File("data"), classes: classes, train: 4, val: 2);
+        var results = Train(Options(dir.File("data"), dir.File("out"), epochs: 2, TrainingStage.Both) with { Classes = classes, EncoderEpochs = 1 });
+        Assert.All(results[1].Epochs, e => Assert.True(double.IsFinite(e.TrainLoss) && double.IsFinite(e.ValLoss)));
+        using var loaded = Checkpoint.Load(dir.File("out/best.safetensors"));
+        Assert.Equal(classes, loaded.Card.ClassCount);
+        Assert.Equal(classes, loaded.Card.DecoderEspBranches);
+    }
+
     [Fact]
     public void Resume_continues_from_the_saved_epoch_and_optimizer_state()
     {
@@ -80,5 +94,35 @@ public class TrainerTests
             using var y = b[name].ToTensor();
             Assert.True(TorchSharp.torch.allclose(x, y, rtol: 1e-3, atol: 1e-5), $"{name} differs after resume");
         }
+    }
+
+    [Fact]
+    public void Init_loads_matching_tensors_from_another_class_count_and_freezing_holds_the_encoder()
+    {
+        using var dir = new TempDir("init");
+        TinyPatchDataset.Write(dir.File("data5"), classes: 5, train: 4, val: 2);
+        TinyPatchDataset.Write(dir.File("data3"), classes: 3, train: 4, val: 2);
+        Train(Options(dir.File("data5"), dir.File("five"), epochs: 1, TrainingStage.Both) with { EncoderEpochs = 1 });
+
+        // 5 classes -> 3: the full stage straight from the 5-class ESPNet, its encoder frozen for the one epoch.
+        var results = Train(Options(dir.File("data3"), dir.File("three"), epochs: 1, TrainingStage.Full) with
+        {
+            Classes = 3, InitCheckpoint = dir.File("five/best.safetensors"), FreezeEncoderEpochs = 1,
+        });
+        Assert.Single(results);
+        using var init = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("three/init.json")));
+        var loaded = init.RootElement.GetProperty("loaded").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var fresh = init.RootElement.GetProperty("reinitialised").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Contains("encoder.level1.conv.weight", loaded);
+        Assert.Contains(fresh, f => f.StartsWith("encoder.classifier.conv.weight: file [5, 256, 1, 1] vs network [3, 256, 1, 1]", StringComparison.Ordinal));
+        Assert.Contains(fresh, f => f.StartsWith("classifier.weight:", StringComparison.Ordinal));
+        Assert.DoesNotContain(loaded, n => n.StartsWith("classifier.", StringComparison.Ordinal));
+
+        var before = SafetensorsFile.Read(dir.File("five/best.safetensors")).ByName;
+        var after = SafetensorsFile.Read(dir.File("three/last.safetensors")).ByName;
+        // Frozen: the loaded encoder convolutions are bit for bit the 5-class model's; the new classifier trained.
+        Assert.Equal(before["encoder.level2.0.c1.conv.weight"].Data, after["encoder.level2.0.c1.conv.weight"].Data);
+        Assert.Equal(before["encoder.level3.0.d16.conv.weight"].Data, after["encoder.level3.0.d16.conv.weight"].Data);
+        Assert.Equal(new long[] { 3, 256, 1, 1 }, after["encoder.classifier.conv.weight"].Shape);
     }
 }
