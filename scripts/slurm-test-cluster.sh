@@ -17,6 +17,8 @@ if [[ -z "$cmd" || -z "$DIR" ]]; then
 fi
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
+# munged runs as the munge user and must reach its key and socket below DIR (mktemp -d makes it 0700).
+chmod go+x "$DIR"
 PORT="${SLURM_TEST_PORT:-17100}"
 NODES=(n1 n2)
 log() { echo "slurm-test-cluster: $*" >&2; }

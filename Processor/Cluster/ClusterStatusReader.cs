@@ -76,7 +76,7 @@ public sealed class ClusterStatusReader(SlurmClient slurm)
             if (match.Dir is not null) return match.Dir;
         }
         // The tasks run with --chdir set to the job folder, which squeue reports.
-        var r = await slurm.RunAsync("squeue", ["-h", "-j", jobOrDir, "-o", "%Z"], ct);
+        var r = await slurm.RunAsync("squeue", ["-h", "-t", "all", "-j", jobOrDir, "-o", "%Z"], ct);
         string? cwd = r.ExitCode == 0 ? r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() : null;
         if (cwd is not null && File.Exists(Path.Combine(cwd, ClusterJob.FileName))) return cwd;
         throw new UserError($"job {jobOrDir}: Slurm no longer lists it; give the output folder instead (cluster status OUTDIR)");
