@@ -16,7 +16,7 @@ namespace WsiSegment.Processor.Cluster;
 /// was restarted finds a job still pending or running for the slide and follows it instead of submitting again.
 /// Cancellation (SIGTERM, lost claim) stops following and leaves the job running.
 /// </summary>
-public sealed class SlurmSlideJob : ISlideJob
+public sealed class SlurmSlideJob : ISlideJob, IConcurrentSlideJob
 {
     private readonly SegmentOptions _segment;
     private readonly SlurmWatchOptions _options;
@@ -24,8 +24,10 @@ public sealed class SlurmSlideJob : ISlideJob
     private readonly ClusterStatusReader _reader;
     private readonly ClusterSubmitter _submitter;
     private readonly ILogger _log;
+    private readonly ClaimStore? _claims;
 
-    private SlurmSlideJob(SegmentOptions segment, SlurmWatchOptions options, string modelHash, IReadOnlyList<string> classes, ILoggerFactory logs)
+    private SlurmSlideJob(SegmentOptions segment, SlurmWatchOptions options, string modelHash, IReadOnlyList<string> classes, ILoggerFactory logs,
+        WatchOptions? watch)
     {
         _segment = segment;
         _options = options;
@@ -35,6 +37,7 @@ public sealed class SlurmSlideJob : ISlideJob
         _slurm = new SlurmClient(_log);
         _reader = new ClusterStatusReader(_slurm);
         _submitter = new ClusterSubmitter(_slurm, _log);
+        if (watch is { Inbox.Length: > 0 }) _claims = new ClaimStore(new WatchFolders(watch).Claims, watch.Lease, _log);
     }
 
     public static SlurmSlideJob Create(IConfiguration configuration, ILoggerFactory logs)
@@ -53,12 +56,15 @@ public sealed class SlurmSlideJob : ISlideJob
         }
         if (SlurmClient.Unavailable() is { } why) throw new UserError("--executor slurm: " + why);
         string model = Path.GetFullPath(segment.ModelPath ?? BundledModel.Path);
-        var job = new SlurmSlideJob(segment with { ModelPath = model }, options, ModelIdentity.HashOf(model), ModelIdentity.ClassNamesOf(model), logs);
+        var watch = configuration.GetSection(WatchOptions.Section).Get<WatchOptions>();
+        var job = new SlurmSlideJob(segment with { ModelPath = model }, options, ModelIdentity.HashOf(model), ModelIdentity.ClassNamesOf(model), logs, watch);
         job._log.LogInformation("Slurm executor: slides go to Slurm as one-task jobs (model {Model}, hash {Hash})", model, job.ModelHash);
         return job;
     }
 
     public string ModelHash { get; }
+
+    public int MaxConcurrentSlides => _options.MaxJobs;
 
     public IReadOnlyList<string> ClassNames { get; }
 
@@ -80,6 +86,8 @@ public sealed class SlurmSlideJob : ISlideJob
             jobDir = submitted.JobDir;
             _log.LogInformation("{Slide}: submitted as Slurm job {Job}", name, submitted.Job.JobId);
         }
+        // The claim names the job too (what other workers and operators see in INBOX/.claims/).
+        _claims?.RecordExecutorJob(name, "slurm:" + ClusterJob.Read(jobDir).JobId);
         return await FollowAsync(slidePath, outDir, jobDir, progress, ct);
     }
 

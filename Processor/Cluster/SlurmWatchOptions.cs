@@ -13,10 +13,12 @@ public sealed record SlurmWatchOptions
     public string? Time { get; init; }
     public string? Account { get; init; }
     public List<string> SbatchArgs { get; init; } = [];
+    /// <summary>Most slides submitted and followed at once (each its own job; the scheduler decides what runs).</summary>
+    public int MaxJobs { get; init; } = 16;
     /// <summary>Seconds between looks at a running job.</summary>
     public double PollSeconds { get; init; } = 1;
 
-    public SubmitOptions ToSubmitOptions(string jobName) => new SubmitOptions
+    public SubmitOptions ToSubmitOptions(string jobName) => MaxJobs < 1 ? throw new ArgumentException($"MaxJobs {MaxJobs}: must be at least 1") : new SubmitOptions
     {
         SlidesPerTask = 1, MaxRunning = 1, JobName = jobName, Partition = Partition, Gres = Gres, CpusPerTask = CpusPerTask,
         Mem = Mem, Time = Time, Account = Account, ExtraSbatchArgs = SbatchArgs,

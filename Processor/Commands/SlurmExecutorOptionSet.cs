@@ -24,11 +24,12 @@ public sealed class SlurmExecutorOptionSet
     public readonly Option<string?> Time = new("--time") { Description = "Time limit per job (--executor slurm)." };
     public readonly Option<string?> Account = new("--account") { Description = "Account to charge (--executor slurm)." };
     public readonly Option<string[]> SbatchArg = new("--sbatch-arg") { Description = "Other sbatch options as #SBATCH lines (repeatable; --executor slurm)." };
+    public readonly Option<int?> MaxJobs = new("--max-jobs") { Description = "Slides in flight at once as Slurm jobs (default 16; --executor slurm)." };
     public readonly Option<double?> Poll = new("--poll-seconds") { Description = "Seconds between looks at a running job (default 1; --executor slurm)." };
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { Executor, Partition, Gres, Cpus, Mem, Time, Account, SbatchArg, Poll }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { Executor, Partition, Gres, Cpus, Mem, Time, Account, SbatchArg, MaxJobs, Poll }) cmd.Options.Add(o);
     }
 
     /// <summary>Adds the options the user gave as configuration keys.</summary>
@@ -43,6 +44,7 @@ public sealed class SlurmExecutorOptionSet
         Put(Mem, s + "Mem", v => v);
         Put(Time, s + "Time", v => v);
         Put(Account, s + "Account", v => v);
+        Put(MaxJobs, s + "MaxJobs", v => v?.ToString(CultureInfo.InvariantCulture));
         Put(Poll, s + "PollSeconds", v => v?.ToString("R", CultureInfo.InvariantCulture));
         var extra = parse.GetValue(SbatchArg) ?? [];
         for (int i = 0; i < extra.Length; i++) values[$"{s}SbatchArgs:{i}"] = extra[i];

@@ -51,12 +51,15 @@ public sealed class SlurmCluster : IDisposable
     public IReadOnlyList<SlurmTask> Tasks(string jobId) => SlurmClient.ParseJobs(Slurm("squeue", "--json").Stdout, jobId);
 
     /// <summary>Waits for a condition, polling; fails the test naming what it waited for.</summary>
-    public static void WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
+    public static void WaitUntil(Func<bool> condition, TimeSpan timeout, string what) => WaitUntil(condition, timeout, () => what);
+
+    /// <summary>Same, with the description made when it fails (a log as it is then).</summary>
+    public static void WaitUntil(Func<bool> condition, TimeSpan timeout, Func<string> what)
     {
         var end = DateTime.UtcNow + timeout;
         while (!condition())
         {
-            if (DateTime.UtcNow > end) throw new TimeoutException($"waited {timeout.TotalSeconds:0} s for {what}");
+            if (DateTime.UtcNow > end) throw new TimeoutException($"waited {timeout.TotalSeconds:0} s for {what()}");
             Thread.Sleep(100);
         }
     }
@@ -72,6 +75,35 @@ public sealed class SlurmCluster : IDisposable
                 Slurm("scontrol", "update", $"JobId={jobId}", "StartTime=now");
             return tasks.Count > 0 && tasks.All(t => !t.IsActive);
         }, timeout, $"job {jobId} to end");
+    }
+
+    /// <summary>Placeholder jobs on both nodes, so that the next job stays pending until this is disposed.</summary>
+    public IDisposable OccupyNodes()
+    {
+        var jobs = new[] { "n1", "n2" }.Select(n => Slurm("sbatch", "--parsable", "-w", n, "-o", "/dev/null", "--wrap", "sleep 600").Stdout.Trim()).ToList();
+        var occupied = new Occupied(this, jobs);
+        try
+        {
+            WaitUntil(() => jobs.All(j => Tasks(j).Any(t => t.State == "RUNNING")), TimeSpan.FromMinutes(1), "the placeholder jobs to run");
+        }
+        catch
+        {
+            occupied.Dispose();
+            throw;
+        }
+        return occupied;
+    }
+
+    private sealed class Occupied(SlurmCluster cluster, IReadOnlyList<string> jobs) : IDisposable
+    {
+        private bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            foreach (var j in jobs) cluster.Slurm("scancel", j);
+        }
     }
 
     public string PidFile(string node) => Path.Combine(Dir, "run", $"slurmd.{node}.pid");

@@ -28,29 +28,33 @@ public sealed class WatchSlurmExecutorTests(SlurmCluster cluster)
 
         string[] args = ["--inbox", inbox, "--outbox", outbox, "--executor", "slurm", "--stable-seconds", "1", "--rescan-seconds", "1",
             "--poll-seconds", "0.3", "--model", TestModels.RandomEspNet(), "--tile", "256", "--overlap", "32"];
+        // Both nodes busy with placeholder jobs: the big slide's job stays pending until the test lets it run, so it is
+        // certainly not finished when the restarted service looks.
+        using var busy = cluster.OccupyNodes();
         string jobOfBig;
         using (var first = WatchProcess.Start(args))
         {
             File.Copy(big, Path.Combine(inbox, Path.GetFileName(big)));
             SlurmCluster.WaitUntil(() => first.Log.Contains($"{Path.GetFileName(big)}: submitted as Slurm job"), TimeSpan.FromMinutes(2),
-                "the big slide's submission\n" + first.Log);
+                () => "the big slide's submission\n" + first.Log);
             jobOfBig = System.Text.RegularExpressions.Regex.Match(first.Log, $@"{Path.GetFileName(big)}: submitted as Slurm job (\d+)").Groups[1].Value;
             first.KillHard();
             first.WaitForExit(TimeSpan.FromSeconds(30));
         }
-        // Hold the job so that it is certainly still pending or running when the new service looks.
-        cluster.Slurm("scontrol", "hold", jobOfBig);
         foreach (var s in new[] { small[0], small[1], small[2], small[3], corrupt })
             File.Copy(s, Path.Combine(inbox, Path.GetFileName(s)));
         using var writer = Task.Run(() => CopySlowly(copying, Path.Combine(inbox, Path.GetFileName(copying))));
 
         using var second = WatchProcess.Start(args);
         SlurmCluster.WaitUntil(() => second.Log.Contains($"{Path.GetFileName(big)}: following Slurm job {jobOfBig}"), TimeSpan.FromMinutes(2),
-            "the restarted service to adopt the job\n" + second.Log);
-        cluster.Slurm("scontrol", "release", jobOfBig);
+            () => "the restarted service to adopt the job\n" + second.Log);
+        string claimFile = Path.Combine(inbox, ".claims", Path.GetFileName(big) + ".claim");
+        SlurmCluster.WaitUntil(() => File.Exists(claimFile) && File.ReadAllText(claimFile).Contains($"\"executorJob\": \"slurm:{jobOfBig}\""),
+            TimeSpan.FromSeconds(30), "the claim to name the job");
+        busy.Dispose();
         string done = Path.Combine(inbox, "done"), failed = Path.Combine(inbox, "failed");
         SlurmCluster.WaitUntil(() => Directory.Exists(done) && Directory.GetFiles(done, "*.tif").Length == 6
-            && Directory.Exists(failed) && File.Exists(Path.Combine(failed, "corrupt.tif")), TimeSpan.FromMinutes(5), "all slides to be dealt with\n" + second.Log);
+            && Directory.Exists(failed) && File.Exists(Path.Combine(failed, "corrupt.tif")), TimeSpan.FromMinutes(5), () => "all slides to be dealt with\n" + second.Log);
         writer.Wait();
         second.Terminate();
         Assert.True(second.WaitForExit(TimeSpan.FromSeconds(60)), second.Log);
