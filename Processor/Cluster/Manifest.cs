@@ -1,6 +1,7 @@
 namespace WsiSegment.Processor.Cluster;
 
-/// <summary>A list of slides, one absolute path per line (blank lines and lines starting with # are ignored).</summary>
+/// <summary>A list of slides, one path per line, relative ones from the manifest's folder (blank lines and lines
+/// starting with # are ignored). Written with absolute paths.</summary>
 public static class Manifest
 {
     public static IReadOnlyList<string> Read(string path)
@@ -9,12 +10,13 @@ public static class Manifest
         try { lines = File.ReadAllLines(path); }
         catch (FileNotFoundException) { throw new Cli.UserError($"{path}: manifest not found"); }
         catch (DirectoryNotFoundException) { throw new Cli.UserError($"{path}: manifest not found"); }
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var slides = new List<string>();
         foreach (var raw in lines)
         {
             string line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#')) continue;
-            slides.Add(line);
+            slides.Add(Path.GetFullPath(line, baseDir));
         }
         return slides;
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;
 using WsiSegment.Processor.Watch;
+using WsiSegment.Tiling.Slides;
 
 namespace WsiSegment.Processor.Cluster;
 
@@ -44,7 +45,9 @@ public sealed class TaskRunner(ILoggerFactory logs)
                 var sw = Stopwatch.StartNew();
                 try
                 {
-                    if (File.Exists(slide) && await PriorResults.AlreadyDoneAsync(job.OutDir, SlideUnit.For(Path.GetFileName(slide)), slide, job.ModelHash, ct))
+                    // A slide gone from the manifest's place would be gone on every requeue too: not worth retrying.
+                    if (!File.Exists(slide)) throw new SlideException(slide, "slide not found (moved or deleted since submission?)");
+                    if (await PriorResults.AlreadyDoneAsync(job.OutDir, SlideUnit.For(Path.GetFileName(slide)), slide, job.ModelHash, ct))
                     {
                         skipped++;
                         SlideErrorRecord.Remove(job.OutDir, stem);
