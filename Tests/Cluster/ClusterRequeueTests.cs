@@ -15,7 +15,9 @@ public sealed class ClusterRequeueTests(SlurmCluster cluster)
     {
         cluster.EnsureUp();
         using var dir = new TempDir("clusterkill");
-        var slides = Phantoms(Path.Combine(dir.Path, "slides"), 2, 4000, 4000, firstSeed: 31);
+        // A first slide large enough to be caught mid-way, a small second one.
+        var slides = Phantoms(Path.Combine(dir.Path, "slides"), 1, 3000, 3000, firstSeed: 31)
+            .Concat(Phantoms(Path.Combine(dir.Path, "slides"), 1, 800, 640, firstSeed: 32)).ToList();
         string outDir = Path.Combine(dir.Path, "out");
         string job = Submit(outDir, "kill", 2, slides);
 

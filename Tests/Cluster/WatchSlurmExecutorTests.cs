@@ -74,6 +74,9 @@ public sealed class WatchSlurmExecutorTests(SlurmCluster cluster)
         using var error = JsonDocument.Parse(File.ReadAllText(Path.Combine(failed, "corrupt.error.json")));
         Assert.Contains("corrupt.tif", error.RootElement.GetProperty("reason").GetString());
         Assert.Equal("permanent", error.RootElement.GetProperty("kind").GetString());
+        // It failed in its Slurm job on a node (the content check passed it), which recorded why beside the outputs.
+        Assert.True(File.Exists(Path.Combine(outbox, "corrupt", "corrupt.error.json")));
+        Assert.False(File.Exists(Path.Combine(outbox, "corrupt", "corrupt.json")));
         var summary = File.ReadAllLines(Path.Combine(outbox, "summary.csv"));
         Assert.Contains(summary, l => l.Contains(",corrupt.tif,failed,", StringComparison.Ordinal));
         foreach (var s in good.Append(copying))
