@@ -4,7 +4,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/bootstrap.sh"
 RESULTS="$(mktemp -d)"
-trap 'rm -rf "$RESULTS"' EXIT
+# Slurm (cluster tests): a two-node loopback cluster, stopped by its pid files on exit, also when tests fail.
+SLURM_TEST_DIR="$(mktemp -d)"
+trap 'bash "$ROOT/scripts/slurm-test-cluster.sh" stop "$SLURM_TEST_DIR" || true; rm -rf "$RESULTS" "$SLURM_TEST_DIR"' EXIT
+if timeout 1200 bash "$ROOT/scripts/slurm-test-cluster.sh" start "$SLURM_TEST_DIR"; then
+  export WSI_SLURM_TEST_DIR="$SLURM_TEST_DIR" SLURM_CONF="$SLURM_TEST_DIR/slurm.conf"
+else
+  export WSI_SLURM_START_ERROR="scripts/slurm-test-cluster.sh start $SLURM_TEST_DIR failed (exit $?; its messages are above)"
+fi
 status=0
 dotnet test "$ROOT/Tests/Tests.csproj" -c "$CONFIGURATION" --no-build --nologo \
   --logger "console;verbosity=normal" --logger "trx;LogFileName=tests.trx" --results-directory "$RESULTS" "$@" || status=$?

@@ -21,6 +21,7 @@ public static class CommandLineApp
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
         return root;
     }
 
@@ -32,6 +33,8 @@ public static class CommandLineApp
         // own handler would end the process after its 2 s termination timeout.
         var config = new InvocationConfiguration();
         if (result.CommandResult.Command.Name == WatchCommand.Name) config.ProcessTerminationTimeout = null;
+        // A cluster task stops at the next slide boundary or cancels the current slide itself, then exits for requeue.
+        if (result.CommandResult.Command.Name == ClusterRunTaskCommand.Name) config.ProcessTerminationTimeout = null;
         return await result.InvokeAsync(config);
     }
 }

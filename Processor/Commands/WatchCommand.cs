@@ -36,12 +36,14 @@ public static class WatchCommand
         var force = new Option<bool>("--force") { Description = "Redo slides whose outputs exist with the same slide and model hash." };
         var settings = new Option<string?>("--settings") { Description = "Extra JSON settings file (after appsettings.json, before environment variables)." };
         var segment = new SegmentOptionSet();
+        var slurm = new SlurmExecutorOptionSet();
 
         var cmd = new Command(Name, "Watch an inbox folder and segment every slide that arrives (a long-running service; systemd-ready).")
         {
             inbox, outbox, doneDir, failedDir, leaveInPlace, stable, rescan, lease, attempts, grace, metricsPort, statusFile, force, settings,
         };
         segment.AddTo(cmd);
+        slurm.AddTo(cmd);
 
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, Name, ct, async (logs, token) =>
         {
@@ -74,9 +76,10 @@ public static class WatchCommand
             map.Add(segment.Precision, s + "Precision", v => v);
             map.Add(segment.Threads, s + "Threads", v => Num(v));
             map.Add(segment.NoGeoJson, s + "WriteGeoJson", v => Bool(!v));
+            slurm.Map(parse, map.Values);
 
             var builder = WatchHost.CreateBuilder(map.Values,
-                sp => SegmenterJob.Create(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()),
+                sp => SlurmExecutorOptionSet.CreateJob(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()),
                 GlobalOptions.LogLevelOf(parse), parse.GetValue(settings));
             using var host = builder.Build();
             try

@@ -18,6 +18,8 @@ public sealed record SegmentReport
     public double MegapixelsPerSecond { get; init; }
     public long PeakRssBytes { get; init; }
     public required RuntimeSection Runtime { get; init; }
+    /// <summary>The Slurm job, array task, node and requeue count when run under Slurm (absent otherwise).</summary>
+    public Cluster.SlurmEnvironment? Slurm { get; init; }
     public required IReadOnlyDictionary<string, string> Outputs { get; init; }
     public required string Software { get; init; }
     public DateTimeOffset Finished { get; init; }

@@ -62,7 +62,8 @@ public sealed class SlideSegmenter : IDisposable
             throw new UserError(options.ModelPath is null
                 ? $"{modelPath}: the bundled demo model is missing; pass --model CHECKPOINT"
                 : $"{modelPath}: model file not found");
-        TorchRuntime.Initialise(options.Threads);
+        // Under Slurm, the CPUs allocated to the task, not the node's cores (0 = all cores otherwise).
+        TorchRuntime.Initialise(options.Threads > 0 ? options.Threads : Cluster.SlurmEnvironment.CpusPerTaskNow ?? 0);
         LoadedModel model = Checkpoint.Load(modelPath);
         try
         {
@@ -397,6 +398,7 @@ public sealed class SlideSegmenter : IDisposable
             PeakRssBytes = ProcessMemory.PeakRssBytes(),
             Runtime = new SegmentReport.RuntimeSection(TorchSharp.torch.get_num_threads(), Environment.ProcessorCount,
                 TorchRuntime.AllocatorTuned, Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX"), TorchRuntime.FlushesDenormals),
+            Slurm = Cluster.SlurmEnvironment.Current,
             Outputs = outputs,
             Software = "wsi-segment " + (Assembly.GetEntryAssembly()?.GetName().Version?.ToString(3) ?? "dev"),
             Finished = DateTimeOffset.UtcNow,

@@ -8,6 +8,9 @@ namespace WsiSegment.Processor.Watch;
 public sealed record ClaimRecord(string Slide, string Host, string BootId, int Pid, long PidStartTicks, string Token,
     DateTimeOffset ClaimedUtc, DateTimeOffset LeaseUntilUtc)
 {
+    /// <summary>The external job doing the work, when an executor hands the slide on (e.g. "slurm:1234"); optional.</summary>
+    public string? ExecutorJob { get; init; }
+
     public ProcessIdentity Owner => new(Host, BootId, Pid, PidStartTicks);
 }
 
@@ -80,7 +83,8 @@ public sealed class ClaimStore(string claimsDir, TimeSpan lease, ILogger log)
             using var stream = new FileStream(claim.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
             var current = TryParse(stream);
             if (current is not null && current.Token != claim.Record.Token) return false;
-            var renewed = claim.Record with { LeaseUntilUtc = DateTimeOffset.UtcNow + lease };
+            // ExecutorJob may have been recorded in the file since (RecordExecutorJob): keep it.
+            var renewed = claim.Record with { LeaseUntilUtc = DateTimeOffset.UtcNow + lease, ExecutorJob = current?.ExecutorJob ?? claim.Record.ExecutorJob };
             var bytes = JsonSerializer.SerializeToUtf8Bytes(renewed, JsonOutput.Options);
             stream.Position = 0;
             stream.Write(bytes);
@@ -95,6 +99,32 @@ public sealed class ClaimStore(string claimsDir, TimeSpan lease, ILogger log)
             // A passing I/O hiccup must not cost the slide: the lease leaves time for the next renewal.
             log.LogWarning("Could not renew the claim on {Slide}: {Reason}", claim.Slide, e.Message);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Records the external job working on a slide in its claim (only a claim this process holds), so that whoever
+    /// reads the claims sees where the slide is being done. False when there is no such claim or it is busy.
+    /// </summary>
+    public bool RecordExecutorJob(string slide, string executorJob)
+    {
+        var me = ProcessIdentity.Current;
+        try
+        {
+            using var stream = new FileStream(PathOf(slide), FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+            var current = TryParse(stream);
+            if (current is null || current.Pid != me.Pid || current.Host != me.Host) return false;
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(current with { ExecutorJob = executorJob }, JsonOutput.Options);
+            stream.Position = 0;
+            stream.Write(bytes);
+            stream.SetLength(bytes.Length);
+            stream.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (IOException e)
+        {
+            log.LogDebug("Could not record {Job} in the claim on {Slide}: {Reason}", executorJob, slide, e.Message);
+            return false;
         }
     }
 

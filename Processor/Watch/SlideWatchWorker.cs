@@ -52,6 +52,10 @@ public sealed class SlideWatchWorker(IOptions<WatchOptions> options, SlideJobFac
         long seen = 0;
         try
         {
+            // Executors whose work runs elsewhere (Slurm) keep several slides in flight.
+            if (_job is IConcurrentSlideJob { MaxConcurrentSlides: > 1 } many)
+                await new ConcurrentDispatch(discovery, _handler!, many.MaxConcurrentSlides, _o.Rescan, _log).RunAsync(stop);
+            else
             while (!stop.IsCancellationRequested)
             {
                 try
