@@ -21,6 +21,7 @@ public static class CommandLineApp
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 
