@@ -33,7 +33,7 @@ public sealed partial class TileService(SlideCatalog catalog, OpenSlides open, T
     {
         if (!TryLayer(layerName, out var layer)) return (404, null, "no such layer");
         var m = TileName().Match(tileName);
-        if (!int.TryParse(levelText, out int level) || levelText.Length > 3 || !m.Success) return (400, null, "malformed tile coordinates");
+        if (levelText.Length is 0 or > 3 || !levelText.All(char.IsAsciiDigit) || !int.TryParse(levelText, out int level) || !m.Success) return (400, null, "malformed tile coordinates");
         int col = int.Parse(m.Groups[1].Value), row = int.Parse(m.Groups[2].Value);
         string ext = m.Groups[3].Value;
         if ((layer == Layer.Slide) != (ext is "jpeg" or "jpg")) return (404, null, "wrong tile format for this layer");
