@@ -107,7 +107,7 @@ async function main() {
   files();
   viewer = OpenSeadragon({
     id: "viewer", prefixUrl: "/static/lib/openseadragon/images/", drawer: "canvas", showNavigator: true,
-    maxZoomPixelRatio: 2, visibilityRatio: 0.5, crossOriginPolicy: false, preserveImageSizeOnResize: true,
+    maxZoomPixelRatio: 4, visibilityRatio: 0.5, crossOriginPolicy: false, homeFillsViewer: false,
   });
   window.wsiViewer = viewer;
   viewer.addHandler("animation", scaleBar);
