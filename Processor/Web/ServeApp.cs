@@ -22,7 +22,7 @@ public static class ServeApp
 {
     public static string WebRoot => Path.Combine(AppContext.BaseDirectory, "wwwroot");
 
-    public static WebApplication Build(ServeOptions options, LogLevel logLevel)
+    public static WebApplication Build(ServeOptions options, LogLevel logLevel, bool ownsSignals = true)
     {
         string? token = options.Validate();
         if (!File.Exists(Path.Combine(WebRoot, "lib", "openseadragon", "openseadragon.min.js")))
@@ -35,6 +35,7 @@ public static class ServeApp
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        if (!ownsSignals) builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new RealPaths(options.OutDirs.Concat(options.SlideDirs)));
         builder.Services.AddSingleton<SlideCatalog>();
