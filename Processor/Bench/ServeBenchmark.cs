@@ -115,7 +115,8 @@ public static class ServeBenchmark
             double seconds = phases.Sum(p => p.Seconds);
             var (peak, now) = Rss(server.Id);
             return new Result(Path.GetFileName(slide), geo.Width, geo.Height, concurrency, all.Count, phases,
-                latencies.Count / seconds, Percentile(latencies, 0.5), Percentile(latencies, 0.99), peak, now, Environment.ProcessorCount);
+                Math.Round(latencies.Count / seconds, 1), Math.Round(Percentile(latencies, 0.5), 3), Math.Round(Percentile(latencies, 0.99), 3),
+                peak, now, Environment.ProcessorCount);
         }
         finally
         {

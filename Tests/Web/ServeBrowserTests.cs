@@ -104,6 +104,14 @@ public class ServeBrowserTests(ServeFixture fx)
         Assert.Contains(b.RequestsSoFar(), u => u.Contains($"/overlay_files/{MaxLevel}/"));
         var scale = await b.Page.TextContentAsync("#scalebar-label");
         Assert.Matches(@"^\d+(\.\d+)? (µm|mm)$", scale!);
+
+        // The GeoJSON outlines: one vector path per class present, laid over the slide.
+        await b.Page.CheckAsync("#outlines");
+        await b.Page.WaitForFunctionAsync("() => document.querySelectorAll('#outlines-layer path').length > 0");
+        int paths = await b.Page.EvaluateAsync<int>("() => document.querySelectorAll('#outlines-layer path').length");
+        Assert.InRange(paths, 2, 8);
+        await b.Page.UncheckAsync("#outlines");
+        await b.Page.WaitForFunctionAsync("() => !document.getElementById('outlines-layer')");
     }
 
     private async Task OpenSlide(Browser b)
