@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WsiSegment.Processor.Cli;
@@ -48,6 +49,9 @@ public static class ServeCommand
         await using var app = Start(options, logLevel);
         await app.StartAsync(token);
         foreach (var a in ServeApp.Addresses(app)) Console.WriteLine("serving " + a);
+        app.Logger.LogInformation("Serving {Slides} segmented slides from {Folders} at {Urls} ({Access})",
+            app.Services.GetRequiredService<SlideCatalog>().All().Count, string.Join(", ", options.OutDirs), string.Join(", ", ServeApp.Addresses(app)),
+            options.TokenFile is null ? "loopback only" : "token required");
         await app.WaitForShutdownAsync(token);
     }
 
