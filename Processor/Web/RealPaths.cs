@@ -21,9 +21,10 @@ public sealed class RealPaths
     {
         string? real = RealPath(path);
         if (real is null || !_roots.Any(r => real.StartsWith(r, StringComparison.Ordinal))) return null;
-        // Only regular files: a FIFO would block a reader, a device never ends.
+        // Only regular files with content: a FIFO would block its reader and a device never ends; both have size 0
+        // (.NET does not expose the file type), and an empty file has nothing to serve.
         var info = new FileInfo(real);
-        return info.Exists && (info.Attributes & (FileAttributes.Device | FileAttributes.Directory)) == 0 ? real : null;
+        return info.Exists && info.Length > 0 && (info.Attributes & (FileAttributes.Device | FileAttributes.Directory)) == 0 ? real : null;
     }
 
     public bool IsInside(string path)

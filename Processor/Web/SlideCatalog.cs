@@ -47,6 +47,9 @@ public sealed class SlideCatalog
                 foreach (var json in ReportCandidates(dir))
                     if (Load(json) is { } entry)
                         found[entry.Id] = entry;
+            // Forget reports that went away (the parse cache would otherwise grow with every file ever seen).
+            var live = found.Values.Select(e => e.ReportPath).ToHashSet();
+            foreach (var gone in _parsed.Keys.Where(k => !live.Contains(k) && !File.Exists(k)).ToList()) _parsed.Remove(gone);
             _byId = found;
             _scanned = DateTime.UtcNow;
             return _byId;

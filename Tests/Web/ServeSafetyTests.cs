@@ -28,6 +28,11 @@ public class ServeSafetyTests(ServeFixture fx)
         foreach (var f in Directory.GetFiles(fx.Out, "phantom-3.*").Where(f => !f.EndsWith(".json", StringComparison.Ordinal)))
             File.Copy(f, Path.Combine(pending, Path.GetFileName(f)));
 
+        // A FIFO named like a report, and a symlink to a device: opening either would hang a reader.
+        var fifo = Tool.Run("mkfifo", [Path.Combine(outDir, "fifo.json")]);
+        Assert.True(fifo.ExitCode == 0, fifo.Stderr);
+        File.CreateSymbolicLink(Path.Combine(outDir, "zero.json"), "/dev/zero");
+
         using var server = new ServerProcess(outDir, "--urls", "http://127.0.0.1:0"); // no --slides: the source slides lie outside
         using var list = JsonDocument.Parse(await server.Http.GetStringAsync("/api/slides"));
         var only = Assert.Single(list.RootElement.EnumerateArray());
