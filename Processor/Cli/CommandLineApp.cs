@@ -22,6 +22,7 @@ public static class CommandLineApp
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ClusterCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 

@@ -37,10 +37,15 @@ public static class WatchCommand
         var settings = new Option<string?>("--settings") { Description = "Extra JSON settings file (after appsettings.json, before environment variables)." };
         var segment = new SegmentOptionSet();
         var slurm = new SlurmExecutorOptionSet();
+        // The web view inside the service.
+        var serve = new Option<bool>("--serve") { Description = "Also serve the web view of the outbox, queue and failures (see `serve`)." };
+        var serveUrls = new Option<string>("--urls") { Description = "With --serve: where to listen (default http://127.0.0.1:8080).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var serveToken = new Option<string?>("--token-file") { Description = "With --serve: access token file (required beyond loopback)." };
 
         var cmd = new Command(Name, "Watch an inbox folder and segment every slide that arrives (a long-running service; systemd-ready).")
         {
             inbox, outbox, doneDir, failedDir, leaveInPlace, stable, rescan, lease, attempts, grace, metricsPort, statusFile, force, settings,
+            serve, serveUrls, serveToken,
         };
         segment.AddTo(cmd);
         slurm.AddTo(cmd);
@@ -84,6 +89,9 @@ public static class WatchCommand
             using var host = builder.Build();
             try
             {
+                await using var web = parse.GetValue(serve)
+                    ? await Web.WatchWebView.StartAsync(host.Services, parse.GetValue(serveUrls)!, parse.GetValue(serveToken), GlobalOptions.LogLevelOf(parse), token)
+                    : null;
                 // Signals are the host's: SIGTERM/Ctrl+C stop it (with the grace period for the current slide).
                 await host.RunAsync(token);
             }

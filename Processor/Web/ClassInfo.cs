@@ -1,0 +1,16 @@
+using WsiSegment.Processor.Segmentation;
+
+namespace WsiSegment.Processor.Web;
+
+/// <summary>How the web view reads a report's classes: which is background, and each class's share of the tissue.</summary>
+public static class ClassInfo
+{
+    public static bool IsBackground(SegmentReport.ClassArea c) => c.Id == 0 || string.Equals(c.Name, "background", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Percent of the non-background pixels (what a pathologist compares), per class id; background gets null.</summary>
+    public static IReadOnlyDictionary<int, double?> PercentOfTissue(IReadOnlyList<SegmentReport.ClassArea> classes)
+    {
+        long tissue = classes.Where(c => !IsBackground(c)).Sum(c => c.Pixels);
+        return classes.ToDictionary(c => c.Id, c => IsBackground(c) || tissue == 0 ? (double?)null : Math.Round(100.0 * c.Pixels / tissue, 2));
+    }
+}
