@@ -14,8 +14,8 @@ if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "bootstrap: installing ${need_pkgs[*]} with apt-get" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=900 update -qq
+    apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
   else
     echo "bootstrap: missing system packages: ${need_pkgs[*]}" >&2
     echo "bootstrap: run as root, or: sudo apt-get install -y ${need_pkgs[*]}" >&2
