@@ -34,7 +34,7 @@ public sealed class SlideSource : IDisposable
     public bool LevelsViaTiffload => ViaOpenSlide && _tiffPages.Count == _levels.Length;
 
     public string Path { get; }
-    public SlideInfo Info { get; }
+    public SlideInfo Info { get; private set; }
     public bool ViaOpenSlide { get; }
     public IReadOnlyList<SlideLevel> Levels => Info.Levels;
     public double? MppX => Info.MppX;
@@ -44,22 +44,18 @@ public sealed class SlideSource : IDisposable
     public static SlideSource Open(string path)
     {
         VipsSetup.EnsureInitialised();
+        var limits = SlideLimits.Current;
         string full = System.IO.Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw new NotASlideException(path, "is a directory, not a slide file");
-        if (!File.Exists(full))
-            throw new NotASlideException(path, "no such file");
-        long bytes = new FileInfo(full).Length;
-        if (bytes == 0)
-            throw new NotASlideException(path, "file is empty (0 bytes)");
+        var (bytes, warnings) = SlidePreflight.Check(path, full, limits);
 
         string? loader = FindLoader(full);
         var viaOpenSlide = TryOpenSlide(path, full, bytes, loader);
-        if (viaOpenSlide is not null)
-            return viaOpenSlide;
-        if (loader is null)
-            throw new NotASlideException(path, "not a slide or image format that OpenSlide or libvips recognises");
-        return OpenGeneric(path, full, bytes, loader);
+        var source = viaOpenSlide
+            ?? (loader is null
+                ? throw new NotASlideException(path, "not a slide or image format that OpenSlide or libvips' allowed loaders (TIFF, JPEG, PNG) recognise")
+                : OpenGeneric(path, full, bytes, loader, limits));
+        if (warnings.Count > 0) source.Info = source.Info with { Warnings = warnings };
+        return source;
     }
 
     /// <summary>
@@ -285,7 +281,7 @@ public sealed class SlideSource : IDisposable
         return mpp is > 0 and <= MaxPlausibleMpp ? mpp : null;
     }
 
-    private static SlideSource OpenGeneric(string path, string full, long bytes, string loader)
+    private static SlideSource OpenGeneric(string path, string full, long bytes, string loader, SlideLimits limits)
     {
         Image first;
         try
@@ -299,6 +295,9 @@ public sealed class SlideSource : IDisposable
         using (first)
         {
             string shortLoader = ShortLoaderName(loader);
+            // Only the header has been read so far: JPEG and PNG decode whole, so their size is the decode's size.
+            if (shortLoader is not "tiff")
+                SlidePreflight.CheckWholeDecode(path, shortLoader, first.Width, first.Height, first.Bands, first.Format is Enums.BandFormat.Ushort ? 2 : 1, limits);
             var levels = new List<SlideLevel> { new(0, first.Width, first.Height, 1.0) };
             var pages = new List<int> { 0 };
             // A multi-page TIFF whose later pages shrink is a page-based pyramid: its pages are levels.
