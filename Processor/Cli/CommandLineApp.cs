@@ -32,6 +32,9 @@ public static class CommandLineApp
         // own handler would end the process after its 2 s termination timeout.
         var config = new InvocationConfiguration();
         if (result.CommandResult.Command.Name == WatchCommand.Name) config.ProcessTerminationTimeout = null;
+        // segment: long enough for a native write to reach its next cancellation check, so the staging folder is
+        // removed and one "cancelled" line printed instead of the process ending mid-write (issue 14).
+        else if (result.CommandResult.Command.Name == "segment") config.ProcessTerminationTimeout = TimeSpan.FromSeconds(60);
         return await result.InvokeAsync(config);
     }
 }

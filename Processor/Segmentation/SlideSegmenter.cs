@@ -111,6 +111,11 @@ public sealed class SlideSegmenter : IDisposable
         string stem = SlideStem(slidePath);
 
         using var slide = clock.Time("open", () => { var s = SlideSource.Open(slidePath); try { s.Verify(); return s; } catch { s.Dispose(); throw; } });
+        foreach (var warning in slide.Info.Warnings)
+        {
+            warnings.Enqueue(warning);
+            _log.LogWarning("{Slide}: {Warning}", Path.GetFileName(slidePath), warning);
+        }
         using var hashCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var hashTask = Task.Run(() => FileHash.Sha256Async(slidePath, hashCts.Token), hashCts.Token);
         OutputStaging? staged = null;

@@ -59,8 +59,9 @@ public sealed class SlideSource : IDisposable
     }
 
     /// <summary>
-    /// Decodes a small, whole level (the smallest) so that a slide whose header opens but whose tiles
-    /// cannot be decoded is caught up front rather than half way through an analysis.
+    /// Decodes a small, whole level (the smallest) and a sample of level 0 (its corners and centre, 256² each), so that
+    /// a slide whose header opens but whose tiles cannot be decoded is caught up front rather than half way through an
+    /// analysis: a fault in level 0's directory or tiles leaves the smallest level intact.
     /// </summary>
     public void Verify()
     {
@@ -69,6 +70,13 @@ public sealed class SlideSource : IDisposable
         int w = Math.Min(smallest.Width, 2048), h = Math.Min(smallest.Height, 2048);
         var buffer = new byte[(long)w * h * 3];
         ReadRegion(smallest.Index, 0, 0, w, h, buffer);
+        if (Levels.Count == 1 && w == smallest.Width && h == smallest.Height) return; // level 0 already decoded whole
+        var level0 = Levels[0];
+        int sw = Math.Min(level0.Width, 256), sh = Math.Min(level0.Height, 256);
+        var sample = new byte[sw * sh * 3];
+        int right = level0.Width - sw, bottom = level0.Height - sh;
+        foreach (var (x, y) in new[] { (0, 0), (right / 2, bottom / 2), (right, 0), (0, bottom), (right, bottom) }.Distinct())
+            ReadRegion(0, x, y, sw, sh, sample);
     }
 
     /// <summary>The RGB (3-band uchar) image of one level. Owned by the source: do not dispose it.</summary>
@@ -176,7 +184,8 @@ public sealed class SlideSource : IDisposable
 
     private static string? FindLoader(string full)
     {
-        try { return Image.FindLoad(full); }
+        // libvips 8.14 still names a blocked loader (ImageMagick for a malformed TIFF); treat that as no loader.
+        try { return Image.FindLoad(full) is { } l && VipsSetup.AllowedLoaders.Any(a => l.StartsWith(a, StringComparison.Ordinal)) ? l : null; }
         catch (VipsException) { return null; }
     }
 
