@@ -16,12 +16,14 @@ public class HostileWatchTests
         ["--inbox", fx.Folders.Inbox, "--outbox", fx.Folders.Outbox, "--model", TestModels.RandomEspNet(), "--rescan-seconds", "0.5",
          "--stable-seconds", "0.5", "--device", "cpu", "--threads", "1", "--tile", "256", "--overlap", "32", "--no-geojson", "--max-crashes", "2"];
 
-    private static bool AttemptUnderWay(WatchFixture fx, string slide)
+    /// <summary>The worker <paramref name="pid"/> has recorded an attempt on the slide in its claim (not a dead one's claim).</summary>
+    private static bool AttemptUnderWay(WatchFixture fx, string slide, int pid)
     {
         try
         {
             using var claim = JsonDocument.Parse(File.ReadAllText(Path.Combine(fx.Folders.Claims, slide + ".claim")));
-            return claim.RootElement.TryGetProperty("attemptStartedUtc", out var started) && started.ValueKind == JsonValueKind.String;
+            return claim.RootElement.GetProperty("pid").GetInt32() == pid
+                && claim.RootElement.TryGetProperty("attemptStartedUtc", out var started) && started.ValueKind == JsonValueKind.String;
         }
         catch (Exception e) when (e is IOException or JsonException) { return false; }
     }
@@ -34,7 +36,7 @@ public class HostileWatchTests
         for (int crash = 1; crash <= 2; crash++)
         {
             using var w = WatchProcess.Start([.. Args(fx), "--mpp", "0.5"]);
-            await InProcessWatch.WaitUntil(() => AttemptUnderWay(fx, "poison.tif"), TimeSpan.FromSeconds(90), () => $"attempt {crash} recorded in the claim\n" + w.Log);
+            await InProcessWatch.WaitUntil(() => AttemptUnderWay(fx, "poison.tif", w.Pid), TimeSpan.FromSeconds(90), () => $"attempt {crash} recorded in the claim\n" + w.Log);
             w.KillHard();
             Assert.True(w.WaitForExit(TimeSpan.FromSeconds(20)));
         }
