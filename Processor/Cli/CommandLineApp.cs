@@ -35,7 +35,10 @@ public static class CommandLineApp
         var config = new InvocationConfiguration();
         if (result.CommandResult.Command.Name == WatchCommand.Name) config.ProcessTerminationTimeout = null;
         // A cluster task stops at the next slide boundary or cancels the current slide itself, then exits for requeue.
-        if (result.CommandResult.Command.Name == ClusterRunTaskCommand.Name) config.ProcessTerminationTimeout = null;
+        else if (result.CommandResult.Command.Name == ClusterRunTaskCommand.Name) config.ProcessTerminationTimeout = null;
+        // segment: long enough for a native write to reach its next cancellation check, so the staging folder is
+        // removed and one "cancelled" line printed instead of the process ending mid-write.
+        else if (result.CommandResult.Command.Name == "segment") config.ProcessTerminationTimeout = TimeSpan.FromSeconds(60);
         return await result.InvokeAsync(config);
     }
 }

@@ -56,6 +56,7 @@ public static class CommandRunner
         WsiSegment.Model.Weights.WeightMismatchException or WsiSegment.Model.Cards.ModelCardException
             or WsiSegment.Model.Weights.SafetensorsFormatException => OneLine(e.Message),
         WsiSegment.Model.Training.DatasetFormatException => OneLine(e.Message),
+        WsiSegment.Stitching.Output.OutputGeometryException => OneLine(e.Message),
         FileNotFoundException f => $"{f.FileName ?? "file"}: not found",
         UnauthorizedAccessException => OneLine(e.Message),
         IOException => OneLine(e.Message),

@@ -36,8 +36,21 @@ internal static class SingleArenaRelaunch
         // The real path, not /proc/self/exe, so that ps and top still show the program's name.
         string? self = Environment.ProcessPath;
         if (self is null || setenv(Variable, "1", 1) != 0) return;
+        RemoveDiagnosticsSocket();
         execv(self, [.. argv, null]);
         // Only reached when exec failed: carry on in this process (the variable is set but inert here).
+    }
+
+    /// <summary>The runtime's diagnostics socket (TMPDIR/dotnet-diagnostic-PID-KEY-socket) is removed at a normal exit,
+    /// which exec skips: without this every segment run would leave one behind in the temporary folder.</summary>
+    private static void RemoveDiagnosticsSocket()
+    {
+        try
+        {
+            foreach (var socket in Directory.EnumerateFiles(Path.GetTempPath(), $"dotnet-diagnostic-{Environment.ProcessId}-*-socket"))
+                File.Delete(socket);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     // DllImport, not LibraryImport: this project compiles without unsafe code; strings marshal as UTF-8 on Unix.

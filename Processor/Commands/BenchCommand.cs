@@ -18,7 +18,8 @@ namespace WsiSegment.Processor.Commands;
 /// <summary>`wsi-segment bench …`: throughput measurements. `bench model`: ESPNet forward speed; `bench train`: training speed.</summary>
 public static class BenchCommand
 {
-    public static Command Create() => new("bench", "Measure throughput of the pipeline's parts.") { CreateModel(), Bench.PipelineBenchmark.Create(), BenchTrainCommand.Create(), Bench.ServeBenchmark.Create() };
+    public static Command Create() => new("bench", "Measure throughput of the pipeline's parts.")
+        { CreateModel(), Bench.PipelineBenchmark.Create(), BenchTrainCommand.Create(), Bench.ServeBenchmark.Create(), Bench.GeoJsonBenchmark.Create() };
 
     private sealed record Row(string Model, string Config, string Shape, double MedianMs, double MinMs, double MegapixelsPerSecond, double? CpuMs);
 

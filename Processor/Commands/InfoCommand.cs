@@ -54,6 +54,7 @@ public static class InfoCommand
         grid.AddRow("MPP (µm/px)", info.MppX is { } mx ? string.Format(c, "{0:0.####} x {1:0.####}", mx, info.MppY ?? mx) : "[yellow]not recorded[/]");
         grid.AddRow("objective", info.ObjectivePower is { } op ? string.Format(c, "{0:0.#}x", op) : "-");
         grid.AddRow("associated", info.AssociatedImages.Count > 0 ? Markup.Escape(string.Join(", ", info.AssociatedImages)) : "-");
+        foreach (var warning in info.Warnings) grid.AddRow("[yellow]warning[/]", Markup.Escape(warning));
         AnsiConsole.Write(grid);
         var table = new Table().AddColumns("level", "width", "height", "downsample");
         foreach (var l in info.Levels)

@@ -36,6 +36,11 @@ public static class SegmentCommand
                     reports.Add(report);
                     PrintAreas(slide, report, outDir);
                 }
+                catch (Exception e) when (token.IsCancellationRequested && e is not OperationCanceledException)
+                {
+                    // A decoder or writer interrupted by the cancellation fails in its own way: still just "cancelled".
+                    throw new OperationCanceledException("cancelled", e, token);
+                }
                 catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
                 {
                     failed++;

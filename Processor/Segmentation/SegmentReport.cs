@@ -22,6 +22,8 @@ public sealed record SegmentReport
     public Cluster.SlurmEnvironment? Slurm { get; init; }
     public required IReadOnlyDictionary<string, string> Outputs { get; init; }
     public required string Software { get; init; }
+    /// <summary>What the user should know about this result (fragmented GeoJSON, sparse tiles in the slide...).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
     public DateTimeOffset Finished { get; init; }
 
     public sealed record SlideSection(string Path, string Sha256, string Format, int Width, int Height, double? Mpp, long FileBytes);

@@ -108,9 +108,15 @@ public sealed class SlideSegmenter : IDisposable
         var total = Stopwatch.StartNew();
         var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = new StageClock();
+        var warnings = new System.Collections.Concurrent.ConcurrentQueue<string>();
         string stem = SlideStem(slidePath);
 
         using var slide = clock.Time("open", () => { var s = SlideSource.Open(slidePath); try { s.Verify(); return s; } catch { s.Dispose(); throw; } });
+        foreach (var warning in slide.Info.Warnings)
+        {
+            warnings.Enqueue(warning);
+            _log.LogWarning("{Slide}: {Warning}", Path.GetFileName(slidePath), warning);
+        }
         using var hashCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var hashTask = Task.Run(() => FileHash.Sha256Async(slidePath, hashCts.Token), hashCts.Token);
         OutputStaging? staged = null;
@@ -192,7 +198,16 @@ public sealed class SlideSegmenter : IDisposable
                 {
                     var reduced = clock.Time("reduce labels", () => ReducedLabels.FromSpool(spool, maxSide: 2048));
                     if (_options.WriteGeoJson)
-                        clock.Time("write geojson", () => GeoJsonWriter.Write(staging.Staged(stem + ".geojson"), reduced, maskOptions.Classes, plan.DownsampleToLevel0));
+                    {
+                        var regions = clock.Time("write geojson", () => GeoJsonWriter.Write(staging.Staged(stem + ".geojson"), reduced, maskOptions.Classes, plan.DownsampleToLevel0));
+                        foreach (var capped in regions.Where(r => r.PolygonsDropped > 0))
+                        {
+                            string note = $"GeoJSON: class {capped.Class.Name} is too fragmented for vector output: kept its {capped.Geometry.NumGeometries} largest polygons, " +
+                                $"left out {capped.PolygonsDropped} smaller ones ({capped.AreaDropped / (capped.AreaDropped + capped.Geometry.Area):P1} of its outlined area); the masks hold every pixel";
+                            warnings.Enqueue(note);
+                            _log.LogWarning("{Slide}: {Note}", Path.GetFileName(slidePath), note);
+                        }
+                    }
                     clock.Time("write thumbnail", () =>
                     {
                         // The smallest level covers the whole slide; shrink it lazily so even a big one stays cheap.
@@ -206,6 +221,7 @@ public sealed class SlideSegmenter : IDisposable
             string sha = await hashTask;
             var report = BuildReport(slide, plan, grid, selection, counts, tissue, clock, stream, total.Elapsed,
                 Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart, sha, stem);
+            report = report with { Warnings = warnings.ToArray() };
             await File.WriteAllTextAsync(staging.Staged(stem + ".json"), JsonSerializer.Serialize(report, JsonOutput.Options), ct);
             ct.ThrowIfCancellationRequested();
             staging.Commit(order: [stem + ".json"]);

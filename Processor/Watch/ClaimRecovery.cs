@@ -6,7 +6,7 @@ namespace WsiSegment.Processor.Watch;
 /// Takes back what crashed or vanished workers left: stale claims (their slide goes back into the inbox), slides in
 /// .processing/ without any claim, and output staging folders of dead processes. Run at start and periodically.
 /// </summary>
-public sealed class ClaimRecovery(WatchFolders folders, ClaimStore claims, SlideMover mover, ILogger log)
+public sealed class ClaimRecovery(WatchFolders folders, ClaimStore claims, SlideMover mover, ILogger log, CrashLedger? crashes = null, int maxCrashes = 2)
 {
     public int Run()
     {
@@ -15,6 +15,23 @@ public sealed class ClaimRecovery(WatchFolders folders, ClaimStore claims, Slide
         {
             if (!claims.TryTakeOver(stale)) continue;
             var unit = SlideUnit.For(stale.Slide);
+            // The owner died while an attempt was under way: the slide may be what killed it. Count it, and stop
+            // taking it once it has done so too often (a native abort would otherwise loop for ever).
+            if (crashes is not null && stale.Record is { AttemptStartedUtc: { } started } r)
+            {
+                var all = crashes.Add(stale.Slide, new CrashedAttempt(r.Host, r.AttemptPid ?? r.Pid, started, r.Stage ?? "open", $"the process died ({stale.Why})"));
+                if (all.Count >= maxCrashes && File.Exists(unit.MainIn(folders.Processing)))
+                {
+                    var me = ProcessIdentity.Current;
+                    string reason = CrashLedger.Describe(all);
+                    string where = mover.ToFailed(unit, new SlideFailure(stale.Slide, reason, r.Stage ?? "open", "WorkerCrashed", all.Count, "crash", me.Host, me.Pid, DateTimeOffset.UtcNow));
+                    crashes.Clear(stale.Slide);
+                    log.LogError("{Slide} {Reason}; moved to {Where}", stale.Slide, reason, where);
+                    recovered++;
+                    continue;
+                }
+                log.LogWarning("{Slide} was being segmented when its worker died ({Count} of {Max} crashes allowed)", stale.Slide, all.Count, maxCrashes);
+            }
             string? back = mover.ReturnToInbox(unit);
             log.LogWarning("Took back the claim on {Slide} ({Why}); {Where}", stale.Slide, stale.Why,
                 back is null ? "the slide was no longer in .processing" : "the slide is back in the inbox");

@@ -4,9 +4,13 @@ using WsiSegment.Processor.Cli;
 
 namespace WsiSegment.Processor.Watch;
 
-/// <summary>The content of a claim file: who works on a slide and until when the claim holds unless renewed.</summary>
+/// <summary>The content of a claim file: who works on a slide and until when the claim holds unless renewed.
+/// <para>The attempt fields are written before each segmentation attempt starts (and the stage as it changes), so a
+/// worker that dies mid-slide leaves behind what it was doing: the recovery sweep counts that as a crash of the slide
+/// (<see cref="CrashLedger"/>). <c>AttemptPid</c> is the process doing the work (a supervised child, or the worker).</para></summary>
 public sealed record ClaimRecord(string Slide, string Host, string BootId, int Pid, long PidStartTicks, string Token,
-    DateTimeOffset ClaimedUtc, DateTimeOffset LeaseUntilUtc)
+    DateTimeOffset ClaimedUtc, DateTimeOffset LeaseUntilUtc,
+    int Attempt = 0, DateTimeOffset? AttemptStartedUtc = null, int? AttemptPid = null, string? Stage = null)
 {
     /// <summary>The external job doing the work, when an executor hands the slide on (e.g. "slurm:1234"); optional.</summary>
     public string? ExecutorJob { get; init; }
@@ -76,15 +80,30 @@ public sealed class ClaimStore(string claimsDir, TimeSpan lease, ILogger log)
     /// Extends the lease in place (same file, so a worker that renamed it away has taken it). False when the claim was
     /// lost: the file is gone or now carries another token.
     /// </summary>
-    public bool Renew(Claim claim)
+    public bool Renew(Claim claim) => Update(claim, r => r);
+
+    /// <summary>Records, before the work starts, that an attempt is under way (and by which process), so that a
+    /// worker dying in it is counted as a crash of this slide when its claim is taken back.</summary>
+    public bool MarkAttempt(Claim claim, int attempt, int pid, string stage) =>
+        Update(claim, r => r with { Attempt = attempt, AttemptStartedUtc = DateTimeOffset.UtcNow, AttemptPid = pid, Stage = stage });
+
+    /// <summary>Records the stage the attempt has reached (what a crash report names).</summary>
+    public bool MarkStage(Claim claim, string stage) => claim.Record.Stage == stage || Update(claim, r => r with { Stage = stage });
+
+    /// <summary>The attempt ended without killing anyone (success, failure, cancellation): nothing to count.</summary>
+    public bool EndAttempt(Claim claim) => Update(claim, r => r with { AttemptStartedUtc = null, AttemptPid = null });
+
+    /// <summary>Rewrites our claim in place with a renewed lease; false when the claim was lost.</summary>
+    private bool Update(Claim claim, Func<ClaimRecord, ClaimRecord> change)
     {
+        lock (claim)
         try
         {
             using var stream = new FileStream(claim.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
             var current = TryParse(stream);
             if (current is not null && current.Token != claim.Record.Token) return false;
             // ExecutorJob may have been recorded in the file since (RecordExecutorJob): keep it.
-            var renewed = claim.Record with { LeaseUntilUtc = DateTimeOffset.UtcNow + lease, ExecutorJob = current?.ExecutorJob ?? claim.Record.ExecutorJob };
+            var renewed = change(claim.Record) with { LeaseUntilUtc = DateTimeOffset.UtcNow + lease, ExecutorJob = current?.ExecutorJob ?? claim.Record.ExecutorJob };
             var bytes = JsonSerializer.SerializeToUtf8Bytes(renewed, JsonOutput.Options);
             stream.Position = 0;
             stream.Write(bytes);

@@ -21,3 +21,9 @@ public interface ISlideJob : IDisposable
 
 /// <summary>What one segmented slide produced: its report and the area of each class (mm², label order).</summary>
 public sealed record SlideJobResult(string ReportPath, string SlideSha256, IReadOnlyList<double> ClassAreasMm2);
+
+/// <summary>A job that runs slides in a process of its own: the claim records that process's pid for each attempt.</summary>
+public interface IProcessBoundJob
+{
+    int WorkerPid { get; }
+}

@@ -9,7 +9,7 @@ namespace WsiSegment.Processor.Watch;
 /// numbered snapshots; also runs the periodic stale-claim recovery.
 /// </summary>
 public sealed class InboxDiscovery(WatchOptions options, WatchFolders folders, SettledSlides settled, ClaimRecovery recovery,
-    WatchStatus status, WatchMetrics metrics, ILogger log) : IDisposable
+    WatchStatus status, WatchMetrics metrics, ILogger log, RejectedEntries? rejected = null) : IDisposable
 {
     private readonly StabilityTracker _tracker = new(options.Stable);
     private readonly SemaphoreSlim _published = new(0, 1);
@@ -51,7 +51,9 @@ public sealed class InboxDiscovery(WatchOptions options, WatchFolders folders, S
                     recovery.Run();
                     nextSweep = DateTime.UtcNow + options.ClaimSweep;
                 }
-                var units = InboxScanner.Scan(folders.Inbox).Where(u => !settled.Contains(u, folders.Inbox)).ToList();
+                var odd = new List<(string Name, string Reason)>();
+                var units = InboxScanner.Scan(folders.Inbox, odd).Where(u => !settled.Contains(u, folders.Inbox)).ToList();
+                foreach (var (name, reason) in odd) rejected?.Record(name, reason);
                 var ready = _tracker.Update(folders.Inbox, units, DateTime.UtcNow);
                 lock (_gate)
                 {

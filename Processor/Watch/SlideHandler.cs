@@ -20,7 +20,8 @@ public sealed class SlideHandler(
     SummaryCsv summary,
     WatchMetrics metrics,
     SettledSlides settled,
-    ILogger log)
+    ILogger log,
+    CrashLedger? crashes = null)
 {
     public async Task<SlideOutcome> HandleAsync(SlideUnit unit, CancellationToken stop)
     {
@@ -40,7 +41,7 @@ public sealed class SlideHandler(
             if (!taken) return SlideOutcome.NotTaken; // another worker finished it between our scan and our claim
 
             await using var lease = new LeaseKeeper(claims, claim, log);
-            return await ProcessAsync(unit, lease, total, stop);
+            return await ProcessAsync(unit, claim, lease, total, stop);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -56,13 +57,16 @@ public sealed class SlideHandler(
         }
     }
 
-    private async Task<SlideOutcome> ProcessAsync(SlideUnit unit, LeaseKeeper lease, Stopwatch total, CancellationToken stop)
+    private async Task<SlideOutcome> ProcessAsync(SlideUnit unit, Claim claim, LeaseKeeper lease, Stopwatch total, CancellationToken stop)
     {
         string slidePath = unit.MainIn(folders.Processing);
         string outDir = folders.OutputsOf(unit);
         string? companion = unit.CompanionDir is null ? null : Path.Combine(folders.Processing, unit.CompanionDir);
         log.LogInformation("Took {Slide}", unit.Name);
 
+        // Checked again after the move: the entry may have been replaced since discovery, and opening a FIFO blocks.
+        if (WsiSegment.Tiling.Slides.FileKind.Of(slidePath).Rejection is { } notRegular)
+            return Fail(unit, notRegular, "sniff", "NotARegularFile", attempts: 1, FailureKind.Permanent, total, jobSeconds: 0);
         var sniff = SlideSniffer.Sniff(slidePath, companion);
         if (!sniff.IsSlide)
             return Fail(unit, sniff.Reason!, "sniff", "NotASlide", attempts: 1, FailureKind.Permanent, total, jobSeconds: 0);
@@ -86,7 +90,9 @@ public sealed class SlideHandler(
         for (int attempt = 1; ; attempt++)
         {
             status.Begin(unit.Name, attempt);
-            var progress = new SlideProgress(status, metrics);
+            var progress = new SlideProgress(status, metrics, stage => claims.MarkStage(claim, stage));
+            // Recorded before any pixel is read: if this process dies in the attempt, recovery counts it as a crash.
+            claims.MarkAttempt(claim, attempt, job is IProcessBoundJob child ? child.WorkerPid : Environment.ProcessId, "open");
             using var grace = new CancellationTokenSource();
             // Stopping lets the current slide run on for the grace period, then cancels it.
             using var onStop = stop.Register(() =>
@@ -98,7 +104,9 @@ public sealed class SlideHandler(
             var run = Stopwatch.StartNew();
             try
             {
-                var result = await job.RunAsync(slidePath, outDir, progress, linked.Token);
+                SlideJobResult result;
+                try { result = await job.RunAsync(slidePath, outDir, progress, linked.Token); }
+                finally { claims.EndAttempt(claim); }
                 jobSeconds += run.Elapsed.TotalSeconds;
                 string where = Finish(unit);
                 double overhead = total.Elapsed.TotalSeconds - jobSeconds;
@@ -148,6 +156,7 @@ public sealed class SlideHandler(
     /// <summary>Moves a finished slide to done/, or back into the inbox when slides stay in place.</summary>
     private string Finish(SlideUnit unit)
     {
+        crashes?.Clear(unit.Name);
         if (!options.LeaveInPlace) return mover.ToDone(unit);
         string? back = mover.ReturnToInbox(unit);
         if (back is not null) settled.Add(unit, folders.Inbox);
@@ -158,6 +167,7 @@ public sealed class SlideHandler(
     {
         var me = ProcessIdentity.Current;
         var failure = new SlideFailure(unit.Name, reason, stage, exceptionType, attempts, kind.ToString().ToLowerInvariant(), me.Host, me.Pid, DateTimeOffset.UtcNow);
+        crashes?.Clear(unit.Name);
         string where = mover.ToFailed(unit, failure);
         log.LogError("Failed {Slide} during {Stage} after {Attempts} attempt(s): {Reason}; moved to {Where}", unit.Name, stage, attempts, reason, where);
         Record(unit, "failed", attempts, jobSeconds, total.Elapsed.TotalSeconds - jobSeconds, reason, null);
@@ -185,12 +195,13 @@ public sealed class SlideHandler(
     }
 
     /// <summary>Forwards pipeline progress to the status file and metrics, remembering the stage for error reports.</summary>
-    private sealed class SlideProgress(WatchStatus status, WatchMetrics metrics) : IProgress<PipelineProgress>
+    private sealed class SlideProgress(WatchStatus status, WatchMetrics metrics, Action<string> stageChanged) : IProgress<PipelineProgress>
     {
         public string? LastStage { get; private set; }
 
         public void Report(PipelineProgress value)
         {
+            if (value.Stage != LastStage) stageChanged(value.Stage);
             LastStage = value.Stage;
             status.Progress(value);
             metrics.Progress(value.Fraction);

@@ -32,11 +32,12 @@ public sealed class SlideWatchWorker(IOptions<WatchOptions> options, SlideJobFac
         var mover = new SlideMover(folders, _log);
         _status = new WatchStatus(Path.Combine(folders.Outbox, _o.StatusFile));
         var summary = new SummaryCsv(Path.Combine(folders.Outbox, "summary.csv"), _job.ClassNames);
-        _handler = new SlideHandler(_o, folders, claims, mover, _job, _status, summary, _metrics, _settled, _log);
-        var recovery = new ClaimRecovery(folders, claims, mover, _log);
+        var crashes = new CrashLedger(folders.Claims);
+        _handler = new SlideHandler(_o, folders, claims, mover, _job, _status, summary, _metrics, _settled, _log, crashes);
+        var recovery = new ClaimRecovery(folders, claims, mover, _log, crashes, _o.MaxCrashes);
         _metrics.Serve(_o.MetricsPort);
         int recovered = recovery.Run();
-        _discovery = new InboxDiscovery(_o, folders, _settled, recovery, _status, _metrics, _log);
+        _discovery = new InboxDiscovery(_o, folders, _settled, recovery, _status, _metrics, _log, new RejectedEntries(folders, summary, _metrics, _log));
         _log.LogInformation("Watching {Inbox} (stable after {Stable}s, rescan every {Rescan}s) → {Outbox}; model {Model}; took back {Recovered} abandoned slide(s){Metrics}",
             folders.Inbox, _o.StableSeconds, _o.RescanSeconds, folders.Outbox, _job.ModelHash, recovered,
             _o.MetricsPort > 0 ? $"; metrics on :{_o.MetricsPort}/metrics" : "");

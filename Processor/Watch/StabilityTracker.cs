@@ -53,6 +53,8 @@ public sealed class StabilityTracker(TimeSpan stableFor)
 
     private static bool CanOpen(string path)
     {
+        // Never open what is not a regular file: a FIFO would block the whole service here.
+        if (WsiSegment.Tiling.Slides.FileKind.Of(path).Value != WsiSegment.Tiling.Slides.FileKindValue.Regular) return false;
         try
         {
             using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);

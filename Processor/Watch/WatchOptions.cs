@@ -40,6 +40,10 @@ public sealed class WatchOptions
     /// <summary>Attempts per slide for transient errors (I/O, out of memory); corrupt input is never retried.</summary>
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>Attempts on one slide that may end with the working process dead (native crash, kill) before the
+    /// slide goes to failed/ instead of being taken again.</summary>
+    public int MaxCrashes { get; set; } = 2;
+
     /// <summary>First back-off between attempts; doubled after each.</summary>
     public double RetryDelaySeconds { get; set; } = 10;
 
@@ -87,6 +91,7 @@ public sealed class WatchOptionsValidator : IValidateOptions<WatchOptions>
         if (!(o.LeaseSeconds >= 4)) errors.Add($"Watch:LeaseSeconds must be >= 4 (got {o.LeaseSeconds})");
         if (!(o.ClaimSweepSeconds > 0)) errors.Add($"Watch:ClaimSweepSeconds must be > 0 (got {o.ClaimSweepSeconds})");
         if (o.MaxAttempts < 1) errors.Add($"Watch:MaxAttempts must be >= 1 (got {o.MaxAttempts})");
+        if (o.MaxCrashes < 1) errors.Add($"Watch:MaxCrashes must be >= 1 (got {o.MaxCrashes})");
         if (!(o.RetryDelaySeconds >= 0)) errors.Add($"Watch:RetryDelaySeconds must be >= 0 (got {o.RetryDelaySeconds})");
         if (!(o.GraceSeconds >= 0)) errors.Add($"Watch:GraceSeconds must be >= 0 (got {o.GraceSeconds})");
         if (o.MetricsPort is < 0 or > 65535) errors.Add($"Watch:MetricsPort must be 0 (off) or a TCP port (got {o.MetricsPort})");

@@ -1,8 +1,5 @@
 using NetTopologySuite.Algorithm;
-using NetTopologySuite.Algorithm.Locate;
 using NetTopologySuite.Geometries;
-using NetTopologySuite.Geometries.Utilities;
-using NetTopologySuite.Index.Strtree;
 
 namespace WsiSegment.Stitching.Output;
 
@@ -12,7 +9,10 @@ namespace WsiSegment.Stitching.Output;
 /// <para>Each boundary edge is directed with the label's pixel on its right; rings follow edges and, where two pixels
 /// of the label touch only at a corner, turn right (keeping to the same pixel), so a ring never crosses itself; where
 /// it touches itself it is split into simple loops. Loops with positive shoelace area (image axes, y down) are shells, the others holes; a hole belongs to the
-/// smallest shell that contains the pixel beside it.</para>
+/// shell of the 4-connected region (<see cref="LabelComponents"/>) of the pixel on its right. Such polygons are valid
+/// without a test: rings never cross or share an edge, and a 4-connected region has a connected interior, so rings
+/// that touch at corners cannot cut it in two (JTS's IsValid and GeometryFixer on big speckled polygons were the
+/// superlinear part of GeoJSON writing).</para>
 /// </summary>
 public static class LabelContours
 {
@@ -24,7 +24,20 @@ public static class LabelContours
     /// would otherwise give tens of thousands of one-pixel rings (0 keeps every ring).</param>
     public static MultiPolygon Trace(ReducedLabels labels, byte label, GeometryFactory factory, double minArea = 0)
     {
+        var traced = Trace(labels, LabelComponents.Find(labels), label, factory, minArea, int.MaxValue);
+        return factory.CreateMultiPolygon(traced.Polygons.ToArray());
+    }
+
+    /// <summary>
+    /// The polygons of one label, one per 4-connected region (<paramref name="components"/>) whose outline encloses at
+    /// least <paramref name="minArea"/> pixels², the <paramref name="maxPolygons"/> largest of them if there are more.
+    /// Linear in the pixel count: holes go to the region on their right, and the polygons are valid by construction.
+    /// </summary>
+    public static TracedLabel Trace(ReducedLabels labels, LabelComponents components, byte label, GeometryFactory factory, double minArea, int maxPolygons)
+    {
         ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(components);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPolygons, 0);
         int w = labels.Width, h = labels.Height, vw = w + 1;
         var src = labels.Labels;
         var outgoing = new byte[vw * (h + 1)]; // per pixel corner: bit d set = a boundary edge leaves here in direction d
@@ -42,11 +55,13 @@ public static class LabelContours
                 if (x == 0 || src[row + x - 1] != label) outgoing[(y + 1) * vw + x] |= 1 << 3;         // left: (x,y+1)→(x,y)
             }
         }
-        if (!any) return factory.CreateMultiPolygon();
+        if (!any) return TracedLabel.Empty;
 
-        var cornerIndex = new Dictionary<long, int>(); // scratch for SimpleLoops, then CornerTouchesAreHarmless
-        var shells = new List<(LinearRing Ring, double Area)>();
-        var holes = new List<(LinearRing Ring, Coordinate Inside)>();
+        var cornerIndex = new Dictionary<long, int>(); // scratch for SimpleLoops
+        var shellOf = new Dictionary<int, int>();       // region id → index in shells
+        var shells = new List<(LinearRing Ring, double Area, int Region)>();
+        var holes = new List<(LinearRing Ring, Coordinate Inside, int Region)>();
+        HashSet<int>? regionsWithManyShells = null;
         var coords = new List<Coordinate>();
         for (int start = 0; start < outgoing.Length; start++)
         {
@@ -85,83 +100,62 @@ public static class LabelContours
                     double loopArea2 = SignedArea2(loop);
                     if (Math.Abs(loopArea2) / 2 < minArea) continue;
                     var ring = factory.CreateLinearRing(loop);
-                    if (loopArea2 > 0) shells.Add((ring, loopArea2 / 2));
-                    else holes.Add((ring, InsideOfFirstEdge(loop)));
+                    var inside = InsideOfFirstEdge(loop);
+                    int region = components.Ids[(int)inside.Y * w + (int)inside.X];
+                    if (loopArea2 > 0)
+                    {
+                        // One outline per 4-connected region; a second would need the geometric fallback below.
+                        if (!shellOf.TryAdd(region, shells.Count)) (regionsWithManyShells ??= []).Add(region);
+                        shells.Add((ring, loopArea2 / 2, region));
+                    }
+                    else holes.Add((ring, inside, region));
                 }
             }
         }
 
-        var holesOf = shells.Select(_ => new List<LinearRing>()).ToArray();
-        if (holes.Count > 0)
+        // Too fragmented for vector output: keep the largest regions, say how much was left out.
+        var keep = Enumerable.Range(0, shells.Count).ToArray();
+        int dropped = 0;
+        double droppedArea = 0;
+        if (shells.Count > maxPolygons)
         {
-            var index = new STRtree<int>();
-            for (int i = 0; i < shells.Count; i++) index.Insert(shells[i].Ring.EnvelopeInternal, i);
-            // A large shell is asked about many holes: an indexed locator answers in log time, not a walk of the ring.
-            var locators = new Dictionary<int, IndexedPointInAreaLocator>();
-            foreach (var (ring, inside) in holes)
-            {
-                int owner = -1;
-                foreach (int i in index.Query(new Envelope(inside)))
-                {
-                    if (owner >= 0 && shells[i].Area >= shells[owner].Area) continue;
-                    bool within = shells[i].Ring.NumPoints < 64
-                        ? PointLocation.IsInRing(inside, shells[i].Ring.CoordinateSequence)
-                        : (locators.TryGetValue(i, out var locator) ? locator
-                            : locators[i] = new IndexedPointInAreaLocator(shells[i].Ring)).Locate(inside) != Location.Exterior;
-                    if (within) owner = i;
-                }
-                // A hole is smaller than its shell, so dropping small rings never orphans a kept hole.
-                if (owner < 0) throw new InvalidOperationException("a hole outside every shell: contour tracing is inconsistent");
-                holesOf[owner].Add(ring);
-            }
+            Array.Sort(keep, (a, b) => shells[b].Area.CompareTo(shells[a].Area));
+            dropped = shells.Count - maxPolygons;
+            for (int i = maxPolygons; i < keep.Length; i++) droppedArea += shells[keep[i]].Area;
+            keep = keep[..maxPolygons];
+            Array.Sort(keep); // back to raster order
         }
-        // Shells of one label never overlap (they touch at most at corners), so the multipolygon is valid when each
-        // polygon is; checking per polygon is linear, whereas a whole-geometry IsValid on a speckled mask took seconds.
-        var polygons = new List<Polygon>(shells.Count);
-        for (int i = 0; i < shells.Count; i++)
+
+        var holesOf = new List<LinearRing>?[shells.Count];
+        foreach (var (ring, inside, region) in holes)
         {
-            var polygon = factory.CreatePolygon(shells[i].Ring, holesOf[i].ToArray());
-            if (CornerTouchesAreHarmless(polygon, cornerIndex) || polygon.IsValid) polygons.Add(polygon);
-            else polygons.AddRange(Polygons(GeometryFixer.Fix(polygon))); // holes whose touches cut the interior in two (rare)
+            // A hole's shell encloses more than the hole, so it was kept by minArea whenever the hole was.
+            int owner = regionsWithManyShells is not null && regionsWithManyShells.Contains(region)
+                ? SmallestShellAround(shells, region, inside)
+                : shellOf.TryGetValue(region, out int only) ? only
+                : throw new InvalidOperationException("a hole without a shell: contour tracing is inconsistent");
+            (holesOf[owner] ??= []).Add(ring);
         }
-        return factory.CreateMultiPolygon(polygons.ToArray());
+        var polygons = new List<Polygon>(keep.Length);
+        var regions = new List<int>(keep.Length);
+        foreach (int i in keep)
+        {
+            polygons.Add(factory.CreatePolygon(shells[i].Ring, holesOf[i]?.ToArray()));
+            regions.Add(shells[i].Region);
+        }
+        return new TracedLabel(polygons, regions, dropped, droppedArea);
     }
 
-    /// <summary>
-    /// A cheap sufficient test of validity for a traced polygon. Its rings run along pixel edges, never cross and never
-    /// share an edge, and its holes lie inside its shell; they can only meet at pixel corners. That is valid unless a
-    /// ring meets itself or the meetings between rings close a loop (which would cut the interior in two). Both show
-    /// up as a repeated corner: in the same ring, or linking two rings already linked. JTS's IsValid (a topology
-    /// graph per polygon, most of GeoJSON's time) then runs only for polygons that fail this test.
-    /// </summary>
-    private static bool CornerTouchesAreHarmless(Polygon polygon, Dictionary<long, int> ringAt)
+    /// <summary>The smallest of a region's shells that contains the point: for a region traced as several shells,
+    /// which tracing a 4-connected region along pixel edges should never give; a safe fallback, not a fast path.</summary>
+    private static int SmallestShellAround(List<(LinearRing Ring, double Area, int Region)> shells, int region, Coordinate inside)
     {
-        int rings = polygon.NumInteriorRings + 1;
-        ringAt.Clear();
-        var parent = rings > 1 ? Enumerable.Range(0, rings).ToArray() : null;
-        for (int r = 0; r < rings; r++)
-        {
-            var sequence = (r == 0 ? polygon.ExteriorRing : polygon.GetInteriorRingN(r - 1)).CoordinateSequence;
-            for (int i = 0; i < sequence.Count - 1; i++) // the last point closes the ring
-            {
-                long key = CornerKey(sequence.GetX(i), sequence.GetY(i));
-                if (!ringAt.TryAdd(key, r))
-                {
-                    int other = ringAt[key];
-                    if (other == r || parent is null) return false;
-                    int a = Root(parent, r), b = Root(parent, other);
-                    if (a == b) return false;
-                    parent[a] = b;
-                }
-            }
-        }
-        return true;
-
-        static int Root(int[] parent, int i)
-        {
-            while (parent[i] != i) i = parent[i] = parent[parent[i]];
-            return i;
-        }
+        int owner = -1;
+        for (int i = 0; i < shells.Count; i++)
+            if (shells[i].Region == region && (owner < 0 || shells[i].Area < shells[owner].Area)
+                && PointLocation.IsInRing(inside, shells[i].Ring.CoordinateSequence))
+                owner = i;
+        return owner >= 0 ? owner : throw new InvalidOperationException("a hole outside every shell of its region: contour tracing is inconsistent");
     }
 
     /// <summary>
@@ -180,7 +174,10 @@ public static class LabelContours
             if (position.TryGetValue(key, out int at))
             {
                 var loop = new Coordinate[stack.Count - at + 1];
-                for (int i = at; i < stack.Count; i++) loop[i - at] = stack[i];
+                // The pinch corner stays on the stack for the rest of the ring: this loop gets its own copy, as a
+                // corner shared by two rings would be scaled twice when the geometry is transformed in place.
+                loop[0] = stack[at].Copy();
+                for (int i = at + 1; i < stack.Count; i++) loop[i - at] = stack[i];
                 loop[^1] = stack[at].Copy();
                 for (int i = at + 1; i < stack.Count; i++) position.Remove(CornerKey(stack[i].X, stack[i].Y));
                 stack.RemoveRange(at + 1, stack.Count - at - 1);
@@ -212,7 +209,10 @@ public static class LabelContours
         double dx = Math.Sign(loop[1].X - loop[0].X), dy = Math.Sign(loop[1].Y - loop[0].Y);
         return new Coordinate(loop[0].X + 0.5 * dx - 0.5 * dy, loop[0].Y + 0.5 * dy + 0.5 * dx);
     }
+}
 
-    internal static IEnumerable<Polygon> Polygons(Geometry g) =>
-        Enumerable.Range(0, g.NumGeometries).Select(g.GetGeometryN).OfType<Polygon>().Where(p => !p.IsEmpty);
+/// <summary>One label's traced polygons (each with its region id) and what the polygon cap left out.</summary>
+public sealed record TracedLabel(IReadOnlyList<Polygon> Polygons, IReadOnlyList<int> Regions, int PolygonsDropped, double AreaDropped)
+{
+    public static readonly TracedLabel Empty = new([], [], 0, 0);
 }

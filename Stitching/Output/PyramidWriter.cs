@@ -189,7 +189,7 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
         catch (VipsException e)
         {
             ct.ThrowIfCancellationRequested();
-            throw new IOException($"cannot write {path}: {VipsCheck.Clean(e.Message)}", e);
+            throw VipsCheck.WriteError(path, e);
         }
         _log.LogInformation("Wrote {File} ({Width}×{Height}, {Megabytes:0.0} MB) in {Seconds:0.0}s",
             path, width, height, new FileInfo(path).Length / 1e6, started.Elapsed.TotalSeconds);

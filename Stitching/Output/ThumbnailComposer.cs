@@ -18,9 +18,15 @@ public static class ThumbnailComposer
         if (totalWidth < 2 * 8 + gap) throw new ArgumentOutOfRangeException(nameof(totalWidth), totalWidth, "too narrow for two panels");
         VipsCheck.Ensure();
         int panel = (totalWidth - gap) / 2;
-        // Both panels show the same field: size them from the label image's aspect (the analysis image).
+        // Both panels show the same field: size them from the label image's aspect (the analysis image), within a
+        // panel-sized square, so a 1×40,000 slide gives a tall thin strip, not a 1024×5,080,000 px picture.
         double aspect = labels.SourceHeight / (double)labels.SourceWidth;
         int panelHeight = Math.Max(1, (int)Math.Round(panel * aspect));
+        if (panelHeight > panel)
+        {
+            panelHeight = panel;
+            panel = Math.Max(1, (int)Math.Round(panel / aspect));
+        }
         try
         {
             using var slide = Rgb(slideThumbnail);
@@ -33,7 +39,7 @@ public static class ThumbnailComposer
         }
         catch (VipsException e)
         {
-            throw new IOException($"cannot write {path}: {VipsCheck.Clean(e.Message)}", e);
+            throw VipsCheck.WriteError(path, e);
         }
     }
 

@@ -15,4 +15,6 @@ public sealed record SlideInfo
     public double? ObjectivePower { get; init; }
     public required IReadOnlyList<string> AssociatedImages { get; init; }
     public int Bands { get; init; }
+    /// <summary>What may be wrong with the slide without making it unreadable (empty tiles, …).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }

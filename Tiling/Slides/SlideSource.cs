@@ -34,7 +34,7 @@ public sealed class SlideSource : IDisposable
     public bool LevelsViaTiffload => ViaOpenSlide && _tiffPages.Count == _levels.Length;
 
     public string Path { get; }
-    public SlideInfo Info { get; }
+    public SlideInfo Info { get; private set; }
     public bool ViaOpenSlide { get; }
     public IReadOnlyList<SlideLevel> Levels => Info.Levels;
     public double? MppX => Info.MppX;
@@ -44,27 +44,24 @@ public sealed class SlideSource : IDisposable
     public static SlideSource Open(string path)
     {
         VipsSetup.EnsureInitialised();
+        var limits = SlideLimits.Current;
         string full = System.IO.Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw new NotASlideException(path, "is a directory, not a slide file");
-        if (!File.Exists(full))
-            throw new NotASlideException(path, "no such file");
-        long bytes = new FileInfo(full).Length;
-        if (bytes == 0)
-            throw new NotASlideException(path, "file is empty (0 bytes)");
+        var (bytes, warnings) = SlidePreflight.Check(path, full, limits);
 
         string? loader = FindLoader(full);
         var viaOpenSlide = TryOpenSlide(path, full, bytes, loader);
-        if (viaOpenSlide is not null)
-            return viaOpenSlide;
-        if (loader is null)
-            throw new NotASlideException(path, "not a slide or image format that OpenSlide or libvips recognises");
-        return OpenGeneric(path, full, bytes, loader);
+        var source = viaOpenSlide
+            ?? (loader is null
+                ? throw new NotASlideException(path, "not a slide or image format that OpenSlide or libvips' allowed loaders (TIFF, JPEG, PNG) recognise")
+                : OpenGeneric(path, full, bytes, loader, limits));
+        if (warnings.Count > 0) source.Info = source.Info with { Warnings = warnings };
+        return source;
     }
 
     /// <summary>
-    /// Decodes a small, whole level (the smallest) so that a slide whose header opens but whose tiles
-    /// cannot be decoded is caught up front rather than half way through an analysis.
+    /// Decodes a small, whole level (the smallest) and a sample of level 0 (its corners and centre, 256² each), so that
+    /// a slide whose header opens but whose tiles cannot be decoded is caught up front rather than half way through an
+    /// analysis: a fault in level 0's directory or tiles leaves the smallest level intact.
     /// </summary>
     public void Verify()
     {
@@ -73,6 +70,13 @@ public sealed class SlideSource : IDisposable
         int w = Math.Min(smallest.Width, 2048), h = Math.Min(smallest.Height, 2048);
         var buffer = new byte[(long)w * h * 3];
         ReadRegion(smallest.Index, 0, 0, w, h, buffer);
+        if (Levels.Count == 1 && w == smallest.Width && h == smallest.Height) return; // level 0 already decoded whole
+        var level0 = Levels[0];
+        int sw = Math.Min(level0.Width, 256), sh = Math.Min(level0.Height, 256);
+        var sample = new byte[sw * sh * 3];
+        int right = level0.Width - sw, bottom = level0.Height - sh;
+        foreach (var (x, y) in new[] { (0, 0), (right / 2, bottom / 2), (right, 0), (0, bottom), (right, bottom) }.Distinct())
+            ReadRegion(0, x, y, sw, sh, sample);
     }
 
     /// <summary>The RGB (3-band uchar) image of one level. Owned by the source: do not dispose it.</summary>
@@ -180,7 +184,8 @@ public sealed class SlideSource : IDisposable
 
     private static string? FindLoader(string full)
     {
-        try { return Image.FindLoad(full); }
+        // libvips 8.14 still names a blocked loader (ImageMagick for a malformed TIFF); treat that as no loader.
+        try { return Image.FindLoad(full) is { } l && VipsSetup.AllowedLoaders.Any(a => l.StartsWith(a, StringComparison.Ordinal)) ? l : null; }
         catch (VipsException) { return null; }
     }
 
@@ -285,7 +290,7 @@ public sealed class SlideSource : IDisposable
         return mpp is > 0 and <= MaxPlausibleMpp ? mpp : null;
     }
 
-    private static SlideSource OpenGeneric(string path, string full, long bytes, string loader)
+    private static SlideSource OpenGeneric(string path, string full, long bytes, string loader, SlideLimits limits)
     {
         Image first;
         try
@@ -299,6 +304,9 @@ public sealed class SlideSource : IDisposable
         using (first)
         {
             string shortLoader = ShortLoaderName(loader);
+            // Only the header has been read so far: JPEG and PNG decode whole, so their size is the decode's size.
+            if (shortLoader is not "tiff")
+                SlidePreflight.CheckWholeDecode(path, shortLoader, first.Width, first.Height, first.Bands, first.Format is Enums.BandFormat.Ushort ? 2 : 1, limits);
             var levels = new List<SlideLevel> { new(0, first.Width, first.Height, 1.0) };
             var pages = new List<int> { 0 };
             // A multi-page TIFF whose later pages shrink is a page-based pyramid: its pages are levels.

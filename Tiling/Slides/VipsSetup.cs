@@ -2,7 +2,8 @@ using NetVips;
 
 namespace WsiSegment.Tiling.Slides;
 
-/// <summary>Process-wide libvips set-up: checks the system library is there and bounds its caches.</summary>
+/// <summary>Process-wide libvips set-up: checks the system library is there, allows only the loaders we read slides
+/// with, bounds its caches and says explicitly where whole-image decodes go (memory or a temporary file).</summary>
 public static class VipsSetup
 {
     private static readonly Lazy<bool> Initialised = new(() =>
@@ -11,6 +12,8 @@ public static class VipsSetup
             throw new InvalidOperationException(
                 "libvips could not be loaded: " + (ModuleInitializer.Exception?.Message ?? "unknown reason") +
                 ". Install it with: apt-get install libvips42 (Debian/Ubuntu)");
+        LoadersAllowed();
+        DiscThresholdSet();
         // Operation cache off: we stream huge images once; cached regions would only hold memory.
         Cache.Max = 0;
         Cache.MaxFiles = 0;
@@ -22,6 +25,39 @@ public static class VipsSetup
     });
 
     private static uint _logHandlerId;
+
+    /// <summary>
+    /// The libvips loaders a slide may reach. libvips picks a loader by sniffing content, so a malformed TIFF or a
+    /// renamed file would otherwise fall through to ImageMagick, Radiance, FITS, PDF, SVG, matrix, CSV… (fuzzing
+    /// targets we never meant to expose). OpenSlide is flagged untrusted in libvips 8.14 but is what we read slides
+    /// with; raw is only ever called by name on our own label spool (it has no content sniffing).
+    /// </summary>
+    public static readonly IReadOnlyList<string> AllowedLoaders =
+        ["VipsForeignLoadTiff", "VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadOpenslide", "VipsForeignLoadRaw"];
+
+    /// <summary>Whole-image decodes (JPEG, PNG, strip TIFF in random access) up to this size go to memory, larger
+    /// ones to a temporary file; <see cref="SlideLimits.MaxWholeDecodeBytes"/> refuses anything bigger before it is
+    /// decoded, so libvips' temporary files stay within that limit.</summary>
+    public const long DiscThresholdBytes = 256L << 20;
+
+    private static void LoadersAllowed()
+    {
+        NetVips.NetVips.BlockUntrusted = true;
+        Operation.Block("VipsForeignLoad", true);
+        foreach (var loader in AllowedLoaders) Operation.Block(loader, false);
+    }
+
+    private static void DiscThresholdSet()
+    {
+        // libvips reads VIPS_DISC_THRESHOLD once, at its first whole-image decode; a value the user set is kept.
+        // (Environment.SetEnvironmentVariable would not reach native getenv on Unix.)
+        if (OperatingSystem.IsWindows() || Environment.GetEnvironmentVariable("VIPS_DISC_THRESHOLD") is { Length: > 0 }) return;
+        _ = setenv("VIPS_DISC_THRESHOLD", (DiscThresholdBytes >> 20) + "m", 0);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int setenv([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string name,
+        [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     /// <summary>Receives libvips' warnings (set by the host to forward them to its logger at debug level).</summary>
     public static Action<string>? Warning { get; set; }
