@@ -6,22 +6,28 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONFIGURATION="${CONFIGURATION:-Release}"
 
+# apt_install WHAT REQUIRED PKG...: as root, installs the packages (waiting for the dpkg lock if another install
+# holds it); otherwise prints the apt-get line to run and, when REQUIRED is yes, stops.
+apt_install() {
+  local what=$1 required=$2
+  shift 2
+  (($#)) || return 0
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "bootstrap: installing $* ($what) with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=900 update -qq
+    apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "$@" >/dev/null
+  else
+    echo "bootstrap: missing $* ($what): run as root, or: sudo apt-get install -y $*" >&2
+    [[ $required == no ]] || exit 1
+  fi
+}
+
 need_pkgs=()
 for pkg in libvips42 libvips-tools openslide-tools libtiff-tools; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$pkg")
 done
-if ((${#need_pkgs[@]})); then
-  if [[ $(id -u) -eq 0 ]]; then
-    echo "bootstrap: installing ${need_pkgs[*]} with apt-get" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=900 update -qq
-    apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
-  else
-    echo "bootstrap: missing system packages: ${need_pkgs[*]}" >&2
-    echo "bootstrap: run as root, or: sudo apt-get install -y ${need_pkgs[*]}" >&2
-    exit 1
-  fi
-fi
+apt_install "slide reading and third-party readers" yes "${need_pkgs[@]}"
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "bootstrap: the .NET 10 SDK is not installed (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2
@@ -36,17 +42,8 @@ fi
 web_pkgs=()
 command -v chromium >/dev/null 2>&1 || web_pkgs+=(chromium)
 { command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; } || web_pkgs+=(npm)
-if ((${#web_pkgs[@]})); then
-  if [[ $(id -u) -eq 0 ]]; then
-    echo "bootstrap: installing ${web_pkgs[*]} with apt-get (waiting for the dpkg lock if another install holds it)" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=900 update -qq
-    apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${web_pkgs[@]}" >/dev/null
-  else
-    echo "bootstrap: missing ${web_pkgs[*]}: run as root, or: sudo apt-get install -y ${web_pkgs[*]}" >&2
-    command -v npm >/dev/null 2>&1 || exit 1
-  fi
-fi
+# Without chromium the browser tests are skipped outside CI; npm is needed for the build.
+apt_install "browser tests, OpenSeadragon" "$(command -v npm >/dev/null 2>&1 && echo no || echo yes)" "${web_pkgs[@]}"
 # The build copies node_modules/openseadragon into the output's wwwroot; npm ci only when the lock file changed.
 web="$ROOT/Processor/Web"
 if [[ ! -f "$web/node_modules/.package-lock.json" || "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]]; then
