@@ -37,7 +37,8 @@ rm -rf "$work/ours"
 t0=$(now)
 "$WSI_SEGMENT" segment "$slide" -o "$work/ours" --model "$model" --tile "$tile" --overlap "$overlap" --precision "$precision" --quiet >"$work/ours.log"
 t1=$(now)
-"$PY" "$ROOT/bench/peer-pytorch.py" "$slide" "$model" "$work/peer.ome.tif" --tile "$tile" --overlap "$overlap" > "$work/peer.json"
+# Every core for the script too (Debian's torch starts with one intra-op thread); denormals as PyTorch leaves them.
+"$PY" "$ROOT/bench/peer-pytorch.py" "$slide" "$model" "$work/peer.ome.tif" --tile "$tile" --overlap "$overlap" --threads "$(nproc)" > "$work/peer.json"
 t2=$(now)
 
 "$PY" - "$work" "$t0" "$t1" "$t2" <<'PY'
@@ -55,7 +56,7 @@ ts, tp = t1 - t0, t2 - t1
 print(f"slide {report['slide']['width']}x{report['slide']['height']}, analysis {w}x{h} px at {peer_report['mpp']} um/px, "
       f"tiles: wsi-segment {report['patches']['run']} run / {report['patches']['skipped']} skipped, script {peer_report['tiles']}")
 print(f"wsi-segment segment (all outputs, process): {ts:6.1f} s  (report {report['totalSeconds']:.1f} s; stages {report['stageSeconds']})")
-print(f"PyTorch script (one pyramid, process):     {tp:6.1f} s  (stages {peer_report['seconds']})")
+print(f"PyTorch script (one pyramid, process):     {tp:6.1f} s  ({peer_report['threads']} threads; stages {peer_report['seconds']})")
 print(f"speed-up script / wsi-segment: {tp / ts:.2f}x")
 print(f"label agreement: {np.mean(o == p) * 100:.3f} % of all pixels, {np.mean(o[tissue] == p[tissue]) * 100:.3f} % where wsi-segment found tissue")
 PY

@@ -7,7 +7,7 @@ tifffile OME-TIFF pyramid (SubIFDs, tiled 512, deflate). Same tile, overlap, MPP
 No tissue detection: every tile is run. Uses Debian's python3-torch, python3-openslide, python3-numpy,
 python3-tifffile (bench/compare.sh installs them).
 
-Usage: peer-pytorch.py SLIDE CKPT OUT.ome.tif [--tile 1024] [--overlap 128] [--mpp M] [--threads N]
+Usage: peer-pytorch.py SLIDE CKPT OUT.ome.tif [--tile 1024] [--overlap 128] [--mpp M] [--threads N] [--flush-denormal]
 Prints one JSON line with the stage seconds.
 """
 import argparse
@@ -193,7 +193,11 @@ def main():
     ap.add_argument("--overlap", type=int, default=128)
     ap.add_argument("--mpp", type=float)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--flush-denormal", action="store_true",
+                    help="torch.set_flush_denormal(True) before the first kernel (not what the plain script does)")
     args = ap.parse_args()
+    if args.flush_denormal:
+        torch.set_flush_denormal(True)
     if args.threads:
         torch.set_num_threads(args.threads)
     t = {}
