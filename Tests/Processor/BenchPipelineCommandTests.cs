@@ -13,7 +13,7 @@ public class BenchPipelineCommandTests
             "--model", TestModels.RandomEspNet(), "--tile", "256", "--overlap", "64", "--mpp", "2");
         Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
         Assert.Contains("end-to-end", r.Stdout);
-        Assert.Contains("trained / fresh", r.Stdout);
+        Assert.Contains("/ fresh p2 q8", r.Stdout);
 
         // One report per configuration, each from its own child process with its own thread count.
         string phantomDir = Assert.Single(Directory.GetDirectories(dir.Path));
