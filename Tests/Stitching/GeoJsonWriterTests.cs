@@ -144,34 +144,12 @@ public class GeoJsonWriterTests(ITestOutputHelper output)
         Assert.Contains(new NetTopologySuite.Geometries.Coordinate(2, 2), polygon.ExteriorRing.Coordinates);
     }
 
-    /// <summary>Noise like a randomly initialised model's: random classes 0–7 per 2..6 px block plus 10 % per-pixel noise.</summary>
-    internal static ReducedLabels Speckle(int w, int h, int seed)
-    {
-        var rng = new Random(seed);
-        var labels = new byte[w * h];
-        for (int by = 0; by < h;)
-        {
-            int bh = rng.Next(2, 7);
-            for (int bx = 0; bx < w;)
-            {
-                int bw = rng.Next(2, 7);
-                byte v = (byte)rng.Next(0, 8);
-                for (int y = by; y < Math.Min(h, by + bh); y++)
-                    for (int x = bx; x < Math.Min(w, bx + bw); x++)
-                        labels[y * w + x] = rng.NextDouble() < 0.1 ? (byte)rng.Next(0, 8) : v;
-                bx += bw;
-            }
-            by += bh;
-        }
-        return ReducedLabels.Full(w, h, labels);
-    }
-
     // A hang guard, not a speed target (speed lives in benchmarks): before the per-polygon fix this never finished.
     [Theory]
     [InlineData(600, 800, 120.0)]
     public void Writing_speckled_labels_finishes_and_is_valid(int w, int h, double limitSeconds)
     {
-        var labels = Speckle(w, h, seed: 7);
+        var labels = NoisyLabelMaps.Create("speckle", w, h, seed: 7);
         using var dir = new TempDir("geo");
         var sw = Stopwatch.StartNew();
         var regions = GeoJsonWriter.Write(dir.File("s.geojson"), labels, TestLabels.Classes, analysisToLevel0: 4);
