@@ -23,6 +23,8 @@ public sealed class InferenceEngine : IDisposable
     private readonly Tensor _offset;
     private readonly bool _bgr;
     private readonly Stain.StainTransform? _stain;
+    private InferenceEngine? _bf16Candidate; // precision auto, until the first call on pixels decides
+    private InferenceEngine? _bf16Chosen;    // precision auto, decided for bf16: every call goes to it
     private bool _disposed;
 
     private InferenceEngine(nn.Module<Tensor, Tensor> network, ModelCard card, InferenceOptions options, Device device)
@@ -70,10 +72,17 @@ public sealed class InferenceEngine : IDisposable
             copy.eval();
             if (options.FoldBatchNorm) NetworkFactory.FoldBatchNorm(copy);
             copy.to(device);
-            if (options.Precision != InferencePrecision.Fp32)
+            if (options.Precision is InferencePrecision.Bf16 or InferencePrecision.Fp16)
                 copy.to(options.Precision == InferencePrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float16);
             foreach (var p in copy.parameters()) p.requires_grad = false;
-            return new InferenceEngine(copy, model.Card, options, device);
+            var engine = new InferenceEngine(copy, model.Card, options, device);
+            if (options.Precision == InferencePrecision.Auto)
+            {
+                // Runs fp32 until the first batch of real pixels, on which PrecisionProbe times both and compares labels.
+                try { engine._bf16Candidate = Create(model, options with { Precision = InferencePrecision.Bf16 }); }
+                catch { engine.Dispose(); throw; }
+            }
+            return engine;
         }
         catch
         {
@@ -87,11 +96,19 @@ public sealed class InferenceEngine : IDisposable
     public InferenceOptions Options { get; }
     public Device Device => _device;
 
+    /// <summary>The precision the network runs in now (with auto: fp32 until the first call on pixels has decided).</summary>
+    public InferencePrecision Precision => _bf16Chosen is not null ? InferencePrecision.Bf16
+        : Options.Precision == InferencePrecision.Auto ? InferencePrecision.Fp32 : Options.Precision;
+
+    /// <summary>With precision auto: what the probe on the first batch measured and chose (null before it, and for fixed precisions).</summary>
+    public PrecisionDecision? PrecisionDecision { get; private set; }
+
     /// <summary>Raw logits (float32, NCHW, on the engine's device) for a normalised float NCHW batch of any H×W; the caller disposes them.
     /// ESPNet gives H×W; ESPNet-C ⌈H/8⌉×⌈W/8⌉. With <paramref name="contiguous"/> false they keep the network's own
     /// (channels-last) strides: the forward alone, which is what benchmarks compare the rest against.</summary>
     public Tensor Logits(Tensor normalisedNchw, bool contiguous = true)
     {
+        if (_bf16Chosen is { } chosen) return chosen.Logits(normalisedNchw, contiguous);
         Enter();
         if (normalisedNchw.dim() != 4 || normalisedNchw.shape[1] != 3)
             throw new ArgumentException($"expected an N×3×H×W tensor, got [{string.Join(", ", normalisedNchw.shape)}]");
@@ -110,6 +127,7 @@ public sealed class InferenceEngine : IDisposable
     /// </summary>
     public ScoreBatch Predict(ReadOnlySpan<byte> rgb, int n, int h, int w, ScoreKind kind = ScoreKind.Probabilities)
     {
+        if (Resolve(rgb, n, h, w) is { } chosen) return chosen.Predict(rgb, n, h, w, kind);
         CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
@@ -125,6 +143,7 @@ public sealed class InferenceEngine : IDisposable
     /// (class planes; <see cref="Predict"/> avoids this layout's transpose and copy).</summary>
     public void PredictProbabilities(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<float> probabilities)
     {
+        if (Resolve(rgb, n, h, w) is { } chosen) { chosen.PredictProbabilities(rgb, n, h, w, probabilities); return; }
         CheckSizes(rgb.Length, n, h, w, probabilities.Length, "probabilities");
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
@@ -136,6 +155,7 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Arg-max labels for n RGB images (h×w×3 bytes each); n×h×w bytes out.</summary>
     public void PredictLabels(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<byte> labels)
     {
+        if (Resolve(rgb, n, h, w) is { } chosen) { chosen.PredictLabels(rgb, n, h, w, labels); return; }
         CheckSizes(rgb.Length, n, h, w, labels.Length / Classes, "labels", labelsOnly: labels.Length);
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
@@ -202,6 +222,32 @@ public sealed class InferenceEngine : IDisposable
         src.CopyTo(destination);
     }
 
+    /// <summary>
+    /// With precision auto, the engine to hand the call to: on the first call on pixels the probe times fp32 (this engine)
+    /// against the bf16 candidate on that very input and keeps the one it decides for. Null: this engine computes.
+    /// </summary>
+    private InferenceEngine? Resolve(ReadOnlySpan<byte> rgb, int n, int h, int w)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_bf16Candidate is { } candidate)
+        {
+            _bf16Candidate = null; // the probe's own calls compute here
+            try
+            {
+                CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
+                PrecisionDecision = PrecisionProbe.Decide(PrecisionProbe.Compare(this, candidate, rgb, n, h, w));
+            }
+            catch
+            {
+                candidate.Dispose();
+                throw;
+            }
+            if (PrecisionDecision.Chosen == InferencePrecision.Bf16) _bf16Chosen = candidate;
+            else candidate.Dispose();
+        }
+        return _bf16Chosen;
+    }
+
     /// <summary>Every compute call starts here: the engine is alive and the calling thread flushes denormals before its first kernel.</summary>
     private void Enter()
     {
@@ -225,6 +271,8 @@ public sealed class InferenceEngine : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _bf16Candidate?.Dispose();
+        _bf16Chosen?.Dispose();
         _network.Dispose();
         _scale.Dispose();
         _offset.Dispose();

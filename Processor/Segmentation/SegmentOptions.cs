@@ -50,7 +50,7 @@ public sealed record SegmentOptions
         if (AssumeMpp is <= 0) throw new ArgumentException($"--assume-mpp {AssumeMpp}: must be positive");
         if (Level is < 0) throw new ArgumentException($"--level {Level}: must be 0 or more");
         if (MinTissueFraction is < 0 or > 1) throw new ArgumentException($"--min-tissue {MinTissueFraction}: must be a fraction between 0 and 1");
-        if (Precision is not ("fp32" or "bf16" or "fp16")) throw new ArgumentException($"--precision {Precision}: use fp32, bf16 or fp16 (CUDA only)");
+        if (Precision is not ("fp32" or "bf16" or "auto" or "fp16")) throw new ArgumentException($"--precision {Precision}: use fp32, bf16, auto (bf16 where it is faster and agrees with fp32) or fp16 (CUDA only)");
         return this;
     }
 }

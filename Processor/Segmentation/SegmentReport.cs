@@ -18,6 +18,8 @@ public sealed record SegmentReport
     public double MegapixelsPerSecond { get; init; }
     public long PeakRssBytes { get; init; }
     public required RuntimeSection Runtime { get; init; }
+    /// <summary>With `--precision auto`: fp32 and bf16 timed on the first batch, their label agreement and the choice (absent otherwise).</summary>
+    public PrecisionAutoSection? PrecisionAuto { get; init; }
     /// <summary>The Slurm job, array task, node and requeue count when run under Slurm (absent otherwise).</summary>
     public Cluster.SlurmEnvironment? Slurm { get; init; }
     public required IReadOnlyDictionary<string, string> Outputs { get; init; }
@@ -45,5 +47,13 @@ public sealed record SegmentReport
 
     /// <summary>What the figures above depend on: intra-op threads, whether glibc's allocator was tuned, and its arena
     /// limit (MALLOC_ARENA_MAX; "1" when the single-arena re-exec ran).</summary>
+    /// <summary>Milliseconds per forward of the first batch (the fastest of two runs each) and the fraction of its pixels whose labels agree.</summary>
+    public sealed record PrecisionAutoSection(string Chosen, double? Fp32Ms, double? Bf16Ms, double? LabelAgreement, string Reason)
+    {
+        public static PrecisionAutoSection? Of(WsiSegment.Model.Inference.PrecisionDecision? d) => d is null ? null
+            : new(d.Chosen.ToString().ToLowerInvariant(), d.Comparison?.Fp32Ms, d.Comparison?.Bf16Ms,
+                d.Comparison is { } c ? Math.Round(c.LabelAgreement, 6) : null, d.Reason);
+    }
+
     public sealed record RuntimeSection(int Threads, int Cores, bool AllocatorTuned, string? MallocArenaMax, bool FlushDenormals);
 }

@@ -90,6 +90,31 @@ public class SegmentCommandTests
     }
 
     [SharedFact]
+    public void Precision_auto_reports_what_it_measured_and_runs_what_it_chose()
+    {
+        using var dir = new TempDir("seg");
+        var r = Tool.WsiSegment("segment", Path.Combine(Repo.SharedSlides, "small.svs"), "-o", dir.Path, "--model", TestModels.Demo,
+            "--tile", "256", "--overlap", "64", "--precision", "auto");
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+        using var report = JsonDocument.Parse(File.ReadAllText(dir.File("small.json")));
+        var auto = report.RootElement.GetProperty("precisionAuto");
+        string chosen = auto.GetProperty("chosen").GetString()!;
+        Assert.Contains(chosen, new[] { "fp32", "bf16" });
+        Assert.Equal(chosen, report.RootElement.GetProperty("analysis").GetProperty("precision").GetString());
+        Assert.InRange(auto.GetProperty("labelAgreement").GetDouble(), 0, 1);
+        Assert.True(auto.GetProperty("fp32Ms").GetDouble() > 0 && auto.GetProperty("bf16Ms").GetDouble() > 0);
+        Assert.False(string.IsNullOrWhiteSpace(auto.GetProperty("reason").GetString()));
+
+        // A fixed precision reports itself and no probe.
+        var fixedRun = Tool.WsiSegment("segment", Path.Combine(Repo.SharedSlides, "small.svs"), "-o", dir.File("fixed"), "--model", TestModels.Demo,
+            "--tile", "256", "--overlap", "64", "--precision", "bf16");
+        Assert.True(fixedRun.ExitCode == 0, fixedRun.Stderr + fixedRun.Stdout);
+        using var fixedReport = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.File("fixed"), "small.json")));
+        Assert.Equal("bf16", fixedReport.RootElement.GetProperty("analysis").GetProperty("precision").GetString());
+        Assert.False(fixedReport.RootElement.TryGetProperty("precisionAuto", out _));
+    }
+
+    [SharedFact]
     public void Slide_without_mpp_fails_clearly_unless_told()
     {
         using var dir = new TempDir("seg");
