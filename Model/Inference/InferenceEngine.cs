@@ -74,10 +74,25 @@ public sealed class InferenceEngine : IDisposable
             copy.to(device);
             if (options.Precision is InferencePrecision.Bf16 or InferencePrecision.Fp16)
                 copy.to(options.Precision == InferencePrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float16);
+            if (options.Precision == InferencePrecision.Bf16 && device.type == DeviceType.CPU)
+            {
+                if (PaddedConvInput.UnsafeTransposedConvolution(copy) is { } why)
+                    throw new ArgumentException($"precision bf16 on the CPU: {why}; use fp32 (or auto)");
+                foreach (var module in copy.modules())
+                {
+                    if (module is ConvLayer layer) PaddedConvInput.PadWeights(layer.Conv);
+                    else if (module is ConvBnPrelu cbr) PaddedConvInput.PadWeights(cbr.Conv);
+                }
+            }
             foreach (var p in copy.parameters()) p.requires_grad = false;
             var engine = new InferenceEngine(copy, model.Card, options, device);
             if (options.Precision == InferencePrecision.Auto)
             {
+                if (device.type == DeviceType.CPU && PaddedConvInput.UnsafeTransposedConvolution(copy) is { } why)
+                {
+                    engine.PrecisionDecision = new PrecisionDecision(InferencePrecision.Fp32, null, "bf16 is not used on this CPU: " + why);
+                    return engine;
+                }
                 // Runs fp32 until the first batch of real pixels, on which PrecisionProbe times both and compares labels.
                 try { engine._bf16Candidate = Create(model, options with { Precision = InferencePrecision.Bf16 }); }
                 catch { engine.Dispose(); throw; }

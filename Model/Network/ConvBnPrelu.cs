@@ -10,11 +10,13 @@ public sealed class ConvBnPrelu : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;
     private readonly PReLU act;
+    private readonly long _stride, _padding;
     private bool _bnFolded;
 
     public ConvBnPrelu(long nIn, long nOut, long kSize, long stride = 1) : base("CBR")
     {
-        conv = nn.Conv2d(nIn, nOut, kSize, stride: stride, padding: (kSize - 1) / 2, bias: false);
+        (_stride, _padding) = (stride, (kSize - 1) / 2);
+        conv = nn.Conv2d(nIn, nOut, kSize, stride: stride, padding: _padding, bias: false);
         bn = nn.BatchNorm2d(nOut, eps: 1e-3);
         act = nn.PReLU(nOut);
         RegisterComponents();
@@ -28,10 +30,12 @@ public sealed class ConvBnPrelu : nn.Module<Tensor, Tensor>
         _bnFolded = true;
     }
 
+    internal Conv2d Conv => conv;
+
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = conv.call(input);
+        var x = PaddedConvInput.Call(conv, input, _stride, _padding, 1);
         if (!_bnFolded) x = BatchNormForward.Apply(bn, x);
         return scope.MoveToOuter(act.call(x));
     }
