@@ -171,17 +171,8 @@ public static class PipelineBenchmark
         string outName = "out")
     {
         var (w, h) = SynthCommand.ParseSize(size);
-        string slideDir = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"{size}-{mpp}um"));
-        var options = new PhantomOptions { Width = w, Height = h, Seed = 11, TissueFraction = 1.0, Mpp = mpp };
-        var files = new PhantomFiles(Path.Combine(slideDir, $"phantom-{options.Seed}.tif"), Path.Combine(slideDir, $"phantom-{options.Seed}.labels.tif"));
-        // Phantoms are renamed into place only when complete, so one found in --work from an earlier run can be reused.
-        if (File.Exists(files.Slide) && File.Exists(files.Labels))
-            log.LogInformation("Reusing the {Size} phantom in {Dir}", size, slideDir);
-        else
-        {
-            log.LogInformation("Generating an all-tissue {Size} phantom at {Mpp} µm/px", size, mpp);
-            files = PhantomWriter.Write(options, slideDir, null, ct);
-        }
+        var files = BenchPhantom.Ensure(dir, w, h, mpp, log, ct);
+        string slideDir = Path.GetDirectoryName(files.Slide)!;
         var args = new List<string> { "segment", files.Slide, "-o", Path.Combine(slideDir, outName), "--quiet", "--mpp", mpp.ToString(CultureInfo.InvariantCulture) };
         args.AddRange(ModelArgs(seg));
         log.LogInformation("Segmenting {Size} in a child process", size);
