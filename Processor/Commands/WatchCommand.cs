@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -53,36 +52,22 @@ public static class WatchCommand
 
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, Name, ct, async (logs, token) =>
         {
-            var map = new CommandLineSettings(parse);
-            map.Add(inbox, "Watch:Inbox", v => v);
-            map.Add(outbox, "Watch:Outbox", v => v);
-            map.Add(doneDir, "Watch:DoneDir", v => v);
-            map.Add(failedDir, "Watch:FailedDir", v => v);
-            map.Add(leaveInPlace, "Watch:LeaveInPlace", Bool);
-            map.Add(stable, "Watch:StableSeconds", Num);
-            map.Add(rescan, "Watch:RescanSeconds", Num);
-            map.Add(lease, "Watch:LeaseSeconds", Num);
-            map.Add(attempts, "Watch:MaxAttempts", v => Num(v));
-            map.Add(crashes, "Watch:MaxCrashes", v => Num(v));
-            map.Add(grace, "Watch:GraceSeconds", Num);
-            map.Add(metricsPort, "Watch:MetricsPort", v => Num(v));
-            map.Add(statusFile, "Watch:StatusFile", v => v);
-            map.Add(force, "Watch:Force", Bool);
-            const string s = SegmenterJob.Section + ":";
-            map.Add(segment.Model, s + "ModelPath", v => v);
-            map.Add(segment.Mpp, s + "Mpp", Num);
-            map.Add(segment.AssumeMpp, s + "AssumeMpp", Num);
-            map.Add(segment.Level, s + "Level", v => Num(v));
-            map.Add(segment.Tile, s + "Tile", v => Num(v));
-            map.Add(segment.Overlap, s + "Overlap", v => Num(v));
-            map.Add(segment.Batch, s + "BatchSize", v => Num(v));
-            map.Add(segment.Blend, s + "Blend", v => v.ToString());
-            map.Add(segment.NoTissueMask, s + "TissueMask", v => Bool(!v));
-            map.Add(segment.MinTissue, s + "MinTissueFraction", v => Num(v));
-            map.Add(segment.Device, s + "Device", v => v);
-            map.Add(segment.Precision, s + "Precision", v => v);
-            map.Add(segment.Threads, s + "Threads", v => Num(v));
-            map.Add(segment.NoGeoJson, s + "WriteGeoJson", v => Bool(!v));
+            var map = new CommandLineSettings(parse, WatchOptions.Section);
+            map.Add(inbox, nameof(WatchOptions.Inbox));
+            map.Add(outbox, nameof(WatchOptions.Outbox));
+            map.Add(doneDir, nameof(WatchOptions.DoneDir));
+            map.Add(failedDir, nameof(WatchOptions.FailedDir));
+            map.Add(leaveInPlace, nameof(WatchOptions.LeaveInPlace));
+            map.Add(stable, nameof(WatchOptions.StableSeconds));
+            map.Add(rescan, nameof(WatchOptions.RescanSeconds));
+            map.Add(lease, nameof(WatchOptions.LeaseSeconds));
+            map.Add(attempts, nameof(WatchOptions.MaxAttempts));
+            map.Add(crashes, nameof(WatchOptions.MaxCrashes));
+            map.Add(grace, nameof(WatchOptions.GraceSeconds));
+            map.Add(metricsPort, nameof(WatchOptions.MetricsPort));
+            map.Add(statusFile, nameof(WatchOptions.StatusFile));
+            map.Add(force, nameof(WatchOptions.Force));
+            segment.MapGiven(parse, SegmenterJob.Section, map.Values);
             slurm.Map(parse, map.Values);
 
             var builder = WatchHost.CreateBuilder(map.Values,
@@ -106,20 +91,16 @@ public static class WatchCommand
         return cmd;
     }
 
-    private static string Bool(bool v) => v ? "true" : "false";
-    private static string Num(double? v) => v?.ToString("R", CultureInfo.InvariantCulture) ?? "";
-    private static string Num(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "";
-
     /// <summary>The options the user actually gave, as configuration keys (defaults of unset options are left out).</summary>
-    private sealed class CommandLineSettings(ParseResult parse)
+    private sealed class CommandLineSettings(ParseResult parse, string section)
     {
         public Dictionary<string, string?> Values { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-        public void Add<T>(Option<T> option, string key, Func<T, string?> format)
+        public void Add<T>(Option<T> option, string key)
         {
             var result = parse.GetResult(option);
             if (result is null || result.Implicit) return;
-            Values[key] = format(parse.GetValue(option)!);
+            Values[$"{section}:{key}"] = OptionValues.Format(parse.GetValue(option)) ?? "";
         }
     }
 }

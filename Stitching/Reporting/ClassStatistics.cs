@@ -1,5 +1,6 @@
 using WsiSegment.Stitching.Blending;
 using WsiSegment.Stitching.Output;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Stitching.Reporting;
 
@@ -10,7 +11,7 @@ public sealed record ClassArea(int Label, string Name, long Pixels, double AreaM
 public sealed record ClassStatistics(IReadOnlyList<ClassArea> Classes, double Mpp, long TotalPixels, double TissueAreaMm2)
 {
     /// <summary>Areas from the accumulator's pixel counts at <paramref name="mpp"/> µm per analysis pixel.</summary>
-    public static ClassStatistics From(ClassPixelCounts counts, LabelClasses classes, double mpp)
+    public static ClassStatistics From(ClassPixelCounts counts, ClassTable classes, double mpp)
     {
         ArgumentNullException.ThrowIfNull(counts);
         ArgumentNullException.ThrowIfNull(classes);
