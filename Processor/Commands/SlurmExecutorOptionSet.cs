@@ -17,8 +17,9 @@ public sealed class SlurmExecutorOptionSet
 
     public readonly Option<string?> Executor = new("--executor") { Description = "local (default: segment in this process) or slurm (each slide as a Slurm job)." };
     public readonly SbatchOptionSet Sbatch = new("job", " (--executor slurm)");
-    public readonly Option<int?> MaxJobs = new("--max-jobs") { Description = "Slides in flight at once as Slurm jobs (default 16; --executor slurm)." };
-    public readonly Option<double?> Poll = new("--poll-seconds") { Description = "Seconds between looks at a running job (default 1; --executor slurm)." };
+    private static readonly SlurmWatchOptions Defaults = new();
+    public readonly Option<int?> MaxJobs = new("--max-jobs") { Description = $"Slides in flight at once as Slurm jobs (default {Defaults.MaxJobs}; --executor slurm)." };
+    public readonly Option<double?> Poll = new("--poll-seconds") { Description = $"Seconds between looks at a running job (default {Defaults.PollSeconds:0.###}; --executor slurm)." };
 
     public void AddTo(Command cmd)
     {

@@ -20,19 +20,21 @@ public static class WatchCommand
 
     public static Command Create()
     {
+        // The help's defaults are the options record's own (the host binds the record; unset options stay unset here).
+        var d = new WatchOptions();
         var inbox = new Option<string?>("--inbox") { Description = "Folder where slides arrive (Watch:Inbox)." };
         var outbox = new Option<string?>("--outbox") { Description = "Folder for outputs (OUTBOX/STEM/), status.json and summary.csv (Watch:Outbox)." };
         var doneDir = new Option<string?>("--done-dir") { Description = "Where finished slides go (default INBOX/done)." };
         var failedDir = new Option<string?>("--failed-dir") { Description = "Where failed slides go with STEM.error.json (default INBOX/failed)." };
         var leaveInPlace = new Option<bool>("--leave-in-place") { Description = "Leave finished slides in the inbox instead of moving them to done/." };
-        var stable = new Option<double?>("--stable-seconds") { Description = "Take a slide once its size and mtime are unchanged this long (default 15)." };
-        var rescan = new Option<double?>("--rescan-seconds") { Description = "Full inbox rescan interval besides file-system events (default 10)." };
-        var lease = new Option<double?>("--lease-seconds") { Description = "Claim lease; a claim not renewed this long is taken back (default 120)." };
-        var attempts = new Option<int?>("--max-attempts") { Description = "Attempts per slide for transient errors (default 3)." };
-        var crashes = new Option<int?>("--max-crashes") { Description = "Attempts per slide that may crash the worker before the slide goes to failed/ (default 2)." };
-        var grace = new Option<double?>("--grace-seconds") { Description = "On SIGTERM/Ctrl+C the current slide may finish this long, then it is put back (default 60)." };
-        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on this port (default 0: off)." };
-        var statusFile = new Option<string?>("--status-file") { Description = "Status file name in the outbox (default status.json)." };
+        var stable = new Option<double?>("--stable-seconds") { Description = $"Take a slide once its size and mtime are unchanged this long (default {d.StableSeconds:0.###})." };
+        var rescan = new Option<double?>("--rescan-seconds") { Description = $"Full inbox rescan interval besides file-system events (default {d.RescanSeconds:0.###})." };
+        var lease = new Option<double?>("--lease-seconds") { Description = $"Claim lease; a claim not renewed this long is taken back (default {d.LeaseSeconds:0.###})." };
+        var attempts = new Option<int?>("--max-attempts") { Description = $"Attempts per slide for transient errors (default {d.MaxAttempts})." };
+        var crashes = new Option<int?>("--max-crashes") { Description = $"Attempts per slide that may crash the worker before the slide goes to failed/ (default {d.MaxCrashes})." };
+        var grace = new Option<double?>("--grace-seconds") { Description = $"On SIGTERM/Ctrl+C the current slide may finish this long, then it is put back (default {d.GraceSeconds:0.###})." };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = $"Serve Prometheus metrics on this port (default {d.MetricsPort}: off)." };
+        var statusFile = new Option<string?>("--status-file") { Description = $"Status file name in the outbox (default {d.StatusFile})." };
         var force = new Option<bool>("--force") { Description = "Redo slides whose outputs exist with the same slide and model hash." };
         var settings = new Option<string?>("--settings") { Description = "Extra JSON settings file (after appsettings.json, before environment variables)." };
         var segment = new SegmentOptionSet();

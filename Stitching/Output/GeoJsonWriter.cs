@@ -53,7 +53,7 @@ public static class GeoJsonWriter
         // Classes are independent: trace and simplify them in parallel (this runs after the model is done, when
         // every core is free), keeping the features in class order.
         var regions = new ClassRegion?[classes.Count];
-        Parallel.For(1, classes.Count, k =>
+        Parallel.For(ClassTable.BackgroundId + 1, classes.Count, k =>
         {
             var traced = LabelContours.Trace(labels, components, (byte)k, Factory, minPolygonArea, maxPolygonsPerClass);
             if (traced.Polygons.Count == 0) return;

@@ -24,7 +24,7 @@ public sealed record ClassStatistics(IReadOnlyList<ClassArea> Classes, double Mp
         for (int k = 0; k < classes.Count; k++)
         {
             long n = k < counts.Counts.Count ? counts.Counts[k] : 0;
-            areas[k] = new ClassArea(k, classes[k].Name, n, n * mm2PerPixel, k == 0 || tissue == 0 ? 0 : n / (double)tissue);
+            areas[k] = new ClassArea(k, classes[k].Name, n, n * mm2PerPixel, k == ClassTable.BackgroundId || tissue == 0 ? 0 : n / (double)tissue);
         }
         return new ClassStatistics(areas, mpp, counts.Total, tissue * mm2PerPixel);
     }
