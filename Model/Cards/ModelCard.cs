@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using WsiSegment.Core.Classes;
 using WsiSegment.Model.Network;
 
 namespace WsiSegment.Model.Cards;
@@ -23,7 +24,7 @@ public sealed record ModelCard
     /// saved; null in older cards, which means 5.
     /// </summary>
     public int? DecoderEspBranches { get; init; }
-    public IReadOnlyList<ClassInfo> Classes { get; init; } = BreastTissueClasses;
+    public ClassTable Classes { get; init; } = ClassTable.BreastTissue;
     public InputNormalisation Normalisation { get; init; } = new();
 
     /// <summary>Stain normalisation applied to every patch's bytes before <see cref="Normalisation"/> (null: none).</summary>
@@ -40,29 +41,16 @@ public sealed record ModelCard
     [JsonIgnore] public ModelArchitecture Arch => ModelArchitectures.Parse(Architecture);
     [JsonIgnore] public int ClassCount => Classes.Count;
 
-    /// <summary>The eight breast-biopsy tissue classes of Mehta et al. (Y-Net / ESPNet WSI experiments).</summary>
-    public static readonly IReadOnlyList<ClassInfo> BreastTissueClasses =
-    [
-        new("background", "#FFFFFF"),
-        new("benign epithelium", "#2CA02C"),
-        new("malignant epithelium", "#D62728"),
-        new("normal stroma", "#F7B6D2"),
-        new("desmoplastic stroma", "#9467BD"),
-        new("secretion", "#17BECF"),
-        new("blood", "#8C564B"),
-        new("necrosis", "#FF7F0E"),
-    ];
-
     /// <summary>A card for a fresh network: the breast-tissue classes when there are 8, else "class 0", "class 1", … with a palette.</summary>
     public static ModelCard Default(ModelArchitecture arch, int classes, int p = 2, int q = 8) => new()
     {
         Architecture = arch.Name(),
         P = p,
         Q = q,
-        Classes = classes == BreastTissueClasses.Count ? BreastTissueClasses : GenericClasses(classes),
+        Classes = classes == ClassTable.BreastTissue.Count ? ClassTable.BreastTissue : GenericClasses(classes),
     };
 
-    public static IReadOnlyList<ClassInfo> GenericClasses(int n)
+    public static ClassTable GenericClasses(int n)
     {
         // Evenly spaced hues, alternating lightness, so neighbours differ.
         var list = new List<ClassInfo>(n);
@@ -71,7 +59,7 @@ public sealed record ModelCard
             double h = i * 360.0 / n, l = i % 2 == 0 ? 0.45 : 0.65;
             list.Add(new ClassInfo($"class {i}", Hsl(h, 0.7, l)));
         }
-        return list;
+        return new ClassTable(list);
     }
 
     /// <summary>Checks the card against itself and, optionally, against a network; throws naming <paramref name="source"/>.</summary>
@@ -88,11 +76,7 @@ public sealed record ModelCard
         }
         if (P < 1 || Q < 1) Fail($"p and q must be at least 1 (p={P}, q={Q})");
         if (Classes is null || Classes.Count < 2 || Classes.Count > 255) Fail($"needs 2–255 classes, has {Classes?.Count ?? 0}");
-        for (int i = 0; i < Classes!.Count; i++)
-        {
-            if (string.IsNullOrWhiteSpace(Classes[i].Name)) Fail($"class {i} has no name");
-            if (!ClassInfo.TryParseColour(Classes[i].Colour, out _)) Fail($"class {i} ('{Classes[i].Name}') colour '{Classes[i].Colour}' is not #RRGGBB");
-        }
+        if (Classes!.Problem() is { } bad) Fail(bad);
         Normalisation.Validate(source);
         StainNormalisation?.Validate(source);
         if (DecoderEspBranches is { } k && (Arch != ModelArchitecture.EspNet || k != NetworkFactory.DecoderBranches(Arch, Classes.Count)))
@@ -148,22 +132,6 @@ public sealed record ModelCard
         static int B(double v) => (int)Math.Round(Math.Clamp(v, 0, 1) * 255);
         return string.Create(CultureInfo.InvariantCulture, $"#{B(r + m):X2}{B(g + m):X2}{B(b + m):X2}");
     }
-}
-
-/// <summary>One class: its name and display colour "#RRGGBB".</summary>
-public sealed record ClassInfo(string Name, string Colour)
-{
-    public static bool TryParseColour(string? text, out (byte R, byte G, byte B) rgb)
-    {
-        rgb = default;
-        if (text is not { Length: 7 } || text[0] != '#'
-            || !int.TryParse(text.AsSpan(1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int v)) return false;
-        rgb = ((byte)(v >> 16), (byte)(v >> 8), (byte)v);
-        return true;
-    }
-
-    [JsonIgnore]
-    public (byte R, byte G, byte B) Rgb => TryParseColour(Colour, out var c) ? c : throw new FormatException($"colour '{Colour}' is not #RRGGBB");
 }
 
 public enum ChannelOrder { RGB, BGR }

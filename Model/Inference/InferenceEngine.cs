@@ -3,6 +3,7 @@ using TorchSharp;
 using WsiSegment.Model.Cards;
 using WsiSegment.Model.Network;
 using WsiSegment.Model.Runtime;
+using WsiSegment.Core.Scores;
 using static TorchSharp.torch;
 
 namespace WsiSegment.Model.Inference;

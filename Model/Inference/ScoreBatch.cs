@@ -1,22 +1,14 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
+using WsiSegment.Core.Scores;
 using static TorchSharp.torch;
 
 namespace WsiSegment.Model.Inference;
 
-/// <summary>What <see cref="ScoreBatch"/> holds per pixel and class.</summary>
-public enum ScoreKind
-{
-    /// <summary>Softmax probabilities (sum to 1 over the classes).</summary>
-    Probabilities,
-    /// <summary>Raw network outputs.</summary>
-    Logits,
-}
-
 /// <summary>
 /// Class scores of a batch, left in the memory the network wrote them to: float32 on the CPU, pixel-interleaved
-/// (per image H × W × Classes, the class index fastest), which is the channels-last network's own layout, so handing
-/// them on costs neither a transpose nor a copy. Owns one native tensor: dispose it when the scores are consumed.
+/// (per image H × W × Classes, the class index fastest: its <see cref="Layout"/>), which is the channels-last network's
+/// own layout, so handing them on costs neither a transpose nor a copy. Owns one native tensor: dispose it when the scores are consumed.
 /// </summary>
 public sealed class ScoreBatch : IDisposable
 {
@@ -27,14 +19,15 @@ public sealed class ScoreBatch : IDisposable
         if (scores.dim() != 4 || !scores.is_contiguous() || scores.dtype != ScalarType.Float32 || scores.device_type != DeviceType.CPU)
             throw new ArgumentException("internal: scores must be a contiguous float32 N×H×W×C CPU tensor");
         _scores = scores;
-        Kind = kind;
         Count = (int)scores.shape[0];
         Height = (int)scores.shape[1];
         Width = (int)scores.shape[2];
         Classes = (int)scores.shape[3];
+        Layout = new ScoreLayout(kind, Classes);
     }
 
-    public ScoreKind Kind { get; }
+    /// <summary>What the scores are and how they are laid out: what the stitcher reads them by.</summary>
+    public ScoreLayout Layout { get; }
     public int Count { get; }
     public int Height { get; }
     public int Width { get; }

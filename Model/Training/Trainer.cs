@@ -287,7 +287,7 @@ public sealed class Trainer
     {
         var names = ClassNames;
         var baseCard = ModelCard.Default(arch, _options.Classes, _options.P, _options.Q);
-        var classes = baseCard.Classes.Select((c, i) => c with { Name = names[i] }).ToList();
+        var classes = baseCard.Classes.WithNames(names);
         string Slides(IEnumerable<PatchSample> s) => string.Join(", ", s.Select(x => x.Slide).Where(x => x.Length > 0).Distinct().Order(StringComparer.Ordinal));
         long total = _dataset.TrainHistogram.Sum();
         string histogram = string.Join(", ", _dataset.TrainHistogram.Select((n, i) =>

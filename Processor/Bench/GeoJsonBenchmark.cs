@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Stitching.Output;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Processor.Bench;
 
@@ -14,8 +15,8 @@ namespace WsiSegment.Processor.Bench;
 /// </summary>
 public static class GeoJsonBenchmark
 {
-    private static readonly LabelClasses Classes = new(Enumerable.Range(0, 8)
-        .Select(i => new LabelClass(i == 0 ? "background" : $"class{i}", new Rgb((byte)(i * 30), (byte)(255 - i * 30), (byte)(i * 17)))).ToList());
+    private static readonly ClassTable Classes = new(Enumerable.Range(0, 8)
+        .Select(i => new ClassInfo(i == 0 ? "background" : $"class{i}", new Rgb((byte)(i * 30), (byte)(255 - i * 30), (byte)(i * 17)))).ToList());
 
     public static Command Create()
     {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
+using WsiSegment.Core.Scores;
 using WsiSegment.Model;
 using WsiSegment.Model.Cards;
 using WsiSegment.Model.Inference;
@@ -138,19 +139,10 @@ public static class PipelineBenchmark
         return new ModelTiming(threads, ms, (double)batch * tile * tile / 1e6 / (ms / 1000), cpuPerBatch);
     }
 
-    /// <summary>The options that decide the model's speed, as a child process takes them.</summary>
-    private static List<string> ModelArgs(SegmentOptions seg)
-    {
-        var c = CultureInfo.InvariantCulture;
-        var args = new List<string>
-        {
-            "--tile", seg.Tile.ToString(c), "--overlap", seg.Overlap.ToString(c), "--batch", seg.BatchSize.ToString(c),
-            "--device", seg.Device, "--precision", seg.Precision, "--blend", seg.Blend.ToString().ToLowerInvariant(),
-        };
-        if (seg.ModelPath is not null) args.AddRange(["--model", seg.ModelPath]);
-        if (seg.Threads > 0) args.AddRange(["--threads", seg.Threads.ToString(c)]);
-        return args;
-    }
+    /// <summary>The segment options, as a child process takes them (the one declaration of them renders them).</summary>
+    private static readonly SegmentOptionSet ChildOptions = new();
+
+    private static List<string> ModelArgs(SegmentOptions seg) => ChildOptions.ToArgs(seg);
 
     /// <summary>Model-only figures from a fresh process (this benchmark with --model-only).</summary>
     private static async Task<ModelTiming> TimeModelInChildAsync(SegmentOptions seg, int runs, CancellationToken ct)
@@ -173,8 +165,8 @@ public static class PipelineBenchmark
         var (w, h) = SynthCommand.ParseSize(size);
         var files = BenchPhantom.Ensure(dir, w, h, mpp, log, ct);
         string slideDir = Path.GetDirectoryName(files.Slide)!;
-        var args = new List<string> { "segment", files.Slide, "-o", Path.Combine(slideDir, outName), "--quiet", "--mpp", mpp.ToString(CultureInfo.InvariantCulture) };
-        args.AddRange(ModelArgs(seg));
+        var args = new List<string> { "segment", files.Slide, "-o", Path.Combine(slideDir, outName), "--quiet" };
+        args.AddRange(ModelArgs(seg with { Mpp = mpp }));
         log.LogInformation("Segmenting {Size} in a child process", size);
         var r = await SelfProcess.RunAsync(args, ct);
         if (r.ExitCode != 0)

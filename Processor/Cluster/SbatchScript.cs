@@ -27,13 +27,13 @@ public static class SbatchScript
         // A requeued task appends to its log instead of wiping what its earlier run said.
         Line(s, "--open-mode", "append");
         Line(s, "--chdir", jobDir);
-        Line(s, "--cpus-per-task", (o.CpusPerTask ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (o.Partition is { } p) Line(s, "--partition", p);
-        if (o.Gres is { } g) Line(s, "--gres", g);
-        if (o.Mem is { } m) Line(s, "--mem", m);
-        if (o.Time is { } t) Line(s, "--time", t);
-        if (o.Account is { } a) Line(s, "--account", a);
-        foreach (var extra in o.ExtraSbatchArgs) s.Append("#SBATCH ").Append(extra).Append('\n');
+        Line(s, "--cpus-per-task", (o.Resources.CpusPerTask ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (o.Resources.Partition is { } p) Line(s, "--partition", p);
+        if (o.Resources.Gres is { } g) Line(s, "--gres", g);
+        if (o.Resources.Mem is { } m) Line(s, "--mem", m);
+        if (o.Resources.Time is { } t) Line(s, "--time", t);
+        if (o.Resources.Account is { } a) Line(s, "--account", a);
+        foreach (var extra in o.Resources.SbatchArgs) s.Append("#SBATCH ").Append(extra).Append('\n');
         s.Append('\n');
         s.Append("# One malloc arena (as `segment` does for itself); threads follow SLURM_CPUS_PER_TASK.\n");
         s.Append("export MALLOC_ARENA_MAX=\"${MALLOC_ARENA_MAX:-1}\"\n");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using WsiSegment.Core.Scores;
 using WsiSegment.Model;
 using WsiSegment.Model.Cards;
 using WsiSegment.Model.Inference;

@@ -16,20 +16,15 @@ public static class ClusterSubmitCommand
         var perTask = new Option<int>("--slides-per-task") { Description = "Slides per array task (the model is loaded once per task).", DefaultValueFactory = _ => 8 };
         var maxRunning = new Option<int>("--max-running") { Description = "Most tasks running at once (--array=0-K%N).", DefaultValueFactory = _ => 64 };
         var jobName = new Option<string?>("--job-name") { Description = "Job name, and the folder OUTDIR/.cluster/NAME (default wsi-DATE-TIME-XXXX)." };
-        var partition = new Option<string?>("--partition", "-p") { Description = "Slurm partition." };
-        var gres = new Option<string?>("--gres") { Description = "Generic resources per task, e.g. gpu:1." };
-        var cpus = new Option<int?>("--cpus-per-task", "-c") { Description = "CPUs per task (inference threads follow it; default 1)." };
-        var mem = new Option<string?>("--mem") { Description = "Memory per node, e.g. 8G." };
-        var time = new Option<string?>("--time", "-t") { Description = "Time limit per task, e.g. 02:00:00." };
-        var account = new Option<string?>("--account", "-A") { Description = "Account to charge." };
-        var sbatchArg = new Option<string[]>("--sbatch-arg") { Description = "Any other sbatch option, as an #SBATCH line (repeatable), e.g. --sbatch-arg=--qos=short.", AllowMultipleArgumentsPerToken = false };
+        var sbatch = new SbatchOptionSet("task");
         var maxRequeues = new Option<int>("--max-requeues") { Description = "Requeues for transient failures before a slide counts as failed.", DefaultValueFactory = _ => 3 };
         var dryRun = new Option<bool>("--dry-run") { Description = "Write the job folder and print the sbatch script; do not submit." };
         var segment = new SegmentOptionSet();
         var cmd = new Command("submit", "Submit slides as one Slurm job array (several slides per task).")
         {
-            slides, manifest, output, perTask, maxRunning, jobName, partition, gres, cpus, mem, time, account, sbatchArg, maxRequeues, dryRun,
+            slides, manifest, output, perTask, maxRunning, jobName, maxRequeues, dryRun,
         };
+        sbatch.AddTo(cmd);
         segment.AddTo(cmd);
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, "cluster", ct, async (logs, token) =>
         {
@@ -42,9 +37,7 @@ public static class ClusterSubmitCommand
                 options = new SubmitOptions
                 {
                     SlidesPerTask = parse.GetValue(perTask), MaxRunning = parse.GetValue(maxRunning), JobName = parse.GetValue(jobName),
-                    Partition = parse.GetValue(partition), Gres = parse.GetValue(gres), CpusPerTask = parse.GetValue(cpus),
-                    Mem = parse.GetValue(mem), Time = parse.GetValue(time), Account = parse.GetValue(account),
-                    ExtraSbatchArgs = parse.GetValue(sbatchArg) ?? [], MaxRequeues = parse.GetValue(maxRequeues),
+                    Resources = sbatch.ReadUnvalidated(parse), MaxRequeues = parse.GetValue(maxRequeues),
                 }.Validate();
             }
             catch (ArgumentException e) { throw new UserError(e.Message, e); }

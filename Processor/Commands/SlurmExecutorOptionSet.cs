@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using WsiSegment.Processor.Cli;
@@ -17,37 +16,27 @@ public sealed class SlurmExecutorOptionSet
     public const string ExecutorKey = WatchOptions.Section + ":Executor";
 
     public readonly Option<string?> Executor = new("--executor") { Description = "local (default: segment in this process) or slurm (each slide as a Slurm job)." };
-    public readonly Option<string?> Partition = new("--partition") { Description = "Slurm partition (--executor slurm)." };
-    public readonly Option<string?> Gres = new("--gres") { Description = "Generic resources per job, e.g. gpu:1 (--executor slurm)." };
-    public readonly Option<int?> Cpus = new("--cpus-per-task") { Description = "CPUs per job (--executor slurm)." };
-    public readonly Option<string?> Mem = new("--mem") { Description = "Memory per job, e.g. 8G (--executor slurm)." };
-    public readonly Option<string?> Time = new("--time") { Description = "Time limit per job (--executor slurm)." };
-    public readonly Option<string?> Account = new("--account") { Description = "Account to charge (--executor slurm)." };
-    public readonly Option<string[]> SbatchArg = new("--sbatch-arg") { Description = "Other sbatch options as #SBATCH lines (repeatable; --executor slurm)." };
-    public readonly Option<int?> MaxJobs = new("--max-jobs") { Description = "Slides in flight at once as Slurm jobs (default 16; --executor slurm)." };
-    public readonly Option<double?> Poll = new("--poll-seconds") { Description = "Seconds between looks at a running job (default 1; --executor slurm)." };
+    public readonly SbatchOptionSet Sbatch = new("job", " (--executor slurm)");
+    private static readonly SlurmWatchOptions Defaults = new();
+    public readonly Option<int?> MaxJobs = new("--max-jobs") { Description = $"Slides in flight at once as Slurm jobs (default {Defaults.MaxJobs}; --executor slurm)." };
+    public readonly Option<double?> Poll = new("--poll-seconds") { Description = $"Seconds between looks at a running job (default {Defaults.PollSeconds:0.###}; --executor slurm)." };
 
     public void AddTo(Command cmd)
     {
-        foreach (var o in new Option[] { Executor, Partition, Gres, Cpus, Mem, Time, Account, SbatchArg, MaxJobs, Poll }) cmd.Options.Add(o);
+        cmd.Options.Add(Executor);
+        Sbatch.AddTo(cmd);
+        cmd.Options.Add(MaxJobs);
+        cmd.Options.Add(Poll);
     }
 
     /// <summary>Adds the options the user gave as configuration keys.</summary>
     public void Map(ParseResult parse, IDictionary<string, string?> values)
     {
-        void Put<T>(Option<T> o, string key, Func<T, string?> f) { if (parse.GetResult(o) is { Implicit: false }) values[key] = f(parse.GetValue(o)!); }
-        const string s = SlurmWatchOptions.Section + ":";
-        Put(Executor, ExecutorKey, v => v);
-        Put(Partition, s + "Partition", v => v);
-        Put(Gres, s + "Gres", v => v);
-        Put(Cpus, s + "CpusPerTask", v => v?.ToString(CultureInfo.InvariantCulture));
-        Put(Mem, s + "Mem", v => v);
-        Put(Time, s + "Time", v => v);
-        Put(Account, s + "Account", v => v);
-        Put(MaxJobs, s + "MaxJobs", v => v?.ToString(CultureInfo.InvariantCulture));
-        Put(Poll, s + "PollSeconds", v => v?.ToString("R", CultureInfo.InvariantCulture));
-        var extra = parse.GetValue(SbatchArg) ?? [];
-        for (int i = 0; i < extra.Length; i++) values[$"{s}SbatchArgs:{i}"] = extra[i];
+        void Put<T>(Option<T> o, string key) { if (parse.GetResult(o) is { Implicit: false }) values[key] = OptionValues.Format(parse.GetValue(o)); }
+        Put(Executor, ExecutorKey);
+        Sbatch.MapGiven(parse, SlurmWatchOptions.Section, values);
+        Put(MaxJobs, $"{SlurmWatchOptions.Section}:{nameof(SlurmWatchOptions.MaxJobs)}");
+        Put(Poll, $"{SlurmWatchOptions.Section}:{nameof(SlurmWatchOptions.PollSeconds)}");
     }
 
     public static ISlideJob CreateJob(IConfiguration configuration, ILoggerFactory logs) =>

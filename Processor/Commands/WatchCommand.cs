@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,19 +20,21 @@ public static class WatchCommand
 
     public static Command Create()
     {
+        // The help's defaults are the options record's own (the host binds the record; unset options stay unset here).
+        var d = new WatchOptions();
         var inbox = new Option<string?>("--inbox") { Description = "Folder where slides arrive (Watch:Inbox)." };
         var outbox = new Option<string?>("--outbox") { Description = "Folder for outputs (OUTBOX/STEM/), status.json and summary.csv (Watch:Outbox)." };
         var doneDir = new Option<string?>("--done-dir") { Description = "Where finished slides go (default INBOX/done)." };
         var failedDir = new Option<string?>("--failed-dir") { Description = "Where failed slides go with STEM.error.json (default INBOX/failed)." };
         var leaveInPlace = new Option<bool>("--leave-in-place") { Description = "Leave finished slides in the inbox instead of moving them to done/." };
-        var stable = new Option<double?>("--stable-seconds") { Description = "Take a slide once its size and mtime are unchanged this long (default 15)." };
-        var rescan = new Option<double?>("--rescan-seconds") { Description = "Full inbox rescan interval besides file-system events (default 10)." };
-        var lease = new Option<double?>("--lease-seconds") { Description = "Claim lease; a claim not renewed this long is taken back (default 120)." };
-        var attempts = new Option<int?>("--max-attempts") { Description = "Attempts per slide for transient errors (default 3)." };
-        var crashes = new Option<int?>("--max-crashes") { Description = "Attempts per slide that may crash the worker before the slide goes to failed/ (default 2)." };
-        var grace = new Option<double?>("--grace-seconds") { Description = "On SIGTERM/Ctrl+C the current slide may finish this long, then it is put back (default 60)." };
-        var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on this port (default 0: off)." };
-        var statusFile = new Option<string?>("--status-file") { Description = "Status file name in the outbox (default status.json)." };
+        var stable = new Option<double?>("--stable-seconds") { Description = $"Take a slide once its size and mtime are unchanged this long (default {d.StableSeconds:0.###})." };
+        var rescan = new Option<double?>("--rescan-seconds") { Description = $"Full inbox rescan interval besides file-system events (default {d.RescanSeconds:0.###})." };
+        var lease = new Option<double?>("--lease-seconds") { Description = $"Claim lease; a claim not renewed this long is taken back (default {d.LeaseSeconds:0.###})." };
+        var attempts = new Option<int?>("--max-attempts") { Description = $"Attempts per slide for transient errors (default {d.MaxAttempts})." };
+        var crashes = new Option<int?>("--max-crashes") { Description = $"Attempts per slide that may crash the worker before the slide goes to failed/ (default {d.MaxCrashes})." };
+        var grace = new Option<double?>("--grace-seconds") { Description = $"On SIGTERM/Ctrl+C the current slide may finish this long, then it is put back (default {d.GraceSeconds:0.###})." };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = $"Serve Prometheus metrics on this port (default {d.MetricsPort}: off)." };
+        var statusFile = new Option<string?>("--status-file") { Description = $"Status file name in the outbox (default {d.StatusFile})." };
         var force = new Option<bool>("--force") { Description = "Redo slides whose outputs exist with the same slide and model hash." };
         var settings = new Option<string?>("--settings") { Description = "Extra JSON settings file (after appsettings.json, before environment variables)." };
         var segment = new SegmentOptionSet();
@@ -53,36 +54,22 @@ public static class WatchCommand
 
         cmd.SetAction((parse, ct) => CommandRunner.RunAsync(parse, Name, ct, async (logs, token) =>
         {
-            var map = new CommandLineSettings(parse);
-            map.Add(inbox, "Watch:Inbox", v => v);
-            map.Add(outbox, "Watch:Outbox", v => v);
-            map.Add(doneDir, "Watch:DoneDir", v => v);
-            map.Add(failedDir, "Watch:FailedDir", v => v);
-            map.Add(leaveInPlace, "Watch:LeaveInPlace", Bool);
-            map.Add(stable, "Watch:StableSeconds", Num);
-            map.Add(rescan, "Watch:RescanSeconds", Num);
-            map.Add(lease, "Watch:LeaseSeconds", Num);
-            map.Add(attempts, "Watch:MaxAttempts", v => Num(v));
-            map.Add(crashes, "Watch:MaxCrashes", v => Num(v));
-            map.Add(grace, "Watch:GraceSeconds", Num);
-            map.Add(metricsPort, "Watch:MetricsPort", v => Num(v));
-            map.Add(statusFile, "Watch:StatusFile", v => v);
-            map.Add(force, "Watch:Force", Bool);
-            const string s = SegmenterJob.Section + ":";
-            map.Add(segment.Model, s + "ModelPath", v => v);
-            map.Add(segment.Mpp, s + "Mpp", Num);
-            map.Add(segment.AssumeMpp, s + "AssumeMpp", Num);
-            map.Add(segment.Level, s + "Level", v => Num(v));
-            map.Add(segment.Tile, s + "Tile", v => Num(v));
-            map.Add(segment.Overlap, s + "Overlap", v => Num(v));
-            map.Add(segment.Batch, s + "BatchSize", v => Num(v));
-            map.Add(segment.Blend, s + "Blend", v => v.ToString());
-            map.Add(segment.NoTissueMask, s + "TissueMask", v => Bool(!v));
-            map.Add(segment.MinTissue, s + "MinTissueFraction", v => Num(v));
-            map.Add(segment.Device, s + "Device", v => v);
-            map.Add(segment.Precision, s + "Precision", v => v);
-            map.Add(segment.Threads, s + "Threads", v => Num(v));
-            map.Add(segment.NoGeoJson, s + "WriteGeoJson", v => Bool(!v));
+            var map = new CommandLineSettings(parse, WatchOptions.Section);
+            map.Add(inbox, nameof(WatchOptions.Inbox));
+            map.Add(outbox, nameof(WatchOptions.Outbox));
+            map.Add(doneDir, nameof(WatchOptions.DoneDir));
+            map.Add(failedDir, nameof(WatchOptions.FailedDir));
+            map.Add(leaveInPlace, nameof(WatchOptions.LeaveInPlace));
+            map.Add(stable, nameof(WatchOptions.StableSeconds));
+            map.Add(rescan, nameof(WatchOptions.RescanSeconds));
+            map.Add(lease, nameof(WatchOptions.LeaseSeconds));
+            map.Add(attempts, nameof(WatchOptions.MaxAttempts));
+            map.Add(crashes, nameof(WatchOptions.MaxCrashes));
+            map.Add(grace, nameof(WatchOptions.GraceSeconds));
+            map.Add(metricsPort, nameof(WatchOptions.MetricsPort));
+            map.Add(statusFile, nameof(WatchOptions.StatusFile));
+            map.Add(force, nameof(WatchOptions.Force));
+            segment.MapGiven(parse, SegmenterJob.Section, map.Values);
             slurm.Map(parse, map.Values);
 
             var builder = WatchHost.CreateBuilder(map.Values,
@@ -106,20 +93,16 @@ public static class WatchCommand
         return cmd;
     }
 
-    private static string Bool(bool v) => v ? "true" : "false";
-    private static string Num(double? v) => v?.ToString("R", CultureInfo.InvariantCulture) ?? "";
-    private static string Num(int? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "";
-
     /// <summary>The options the user actually gave, as configuration keys (defaults of unset options are left out).</summary>
-    private sealed class CommandLineSettings(ParseResult parse)
+    private sealed class CommandLineSettings(ParseResult parse, string section)
     {
         public Dictionary<string, string?> Values { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-        public void Add<T>(Option<T> option, string key, Func<T, string?> format)
+        public void Add<T>(Option<T> option, string key)
         {
             var result = parse.GetResult(option);
             if (result is null || result.Implicit) return;
-            Values[key] = format(parse.GetValue(option)!);
+            Values[$"{section}:{key}"] = OptionValues.Format(parse.GetValue(option)) ?? "";
         }
     }
 }

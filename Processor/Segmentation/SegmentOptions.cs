@@ -1,6 +1,8 @@
-namespace WsiSegment.Processor.Segmentation;
+using WsiSegment.Core.Blending;
+using WsiSegment.Core.Defaults;
+using WsiSegment.Core.Grid;
 
-public enum BlendChoice { Gaussian, Cosine, Average, Crop }
+namespace WsiSegment.Processor.Segmentation;
 
 /// <summary>
 /// Everything `segment` (and the watch service) can be told, validated once at the boundary.
@@ -20,21 +22,22 @@ public sealed record SegmentOptions
     /// <summary>Analyse this pyramid level as is (no resampling).</summary>
     public int? Level { get; init; }
 
-    public int Tile { get; init; } = 1024;
-    public int Overlap { get; init; } = 128;
-    public int BatchSize { get; init; } = 1;
-    public BlendChoice Blend { get; init; } = BlendChoice.Gaussian;
+    public int Tile { get; init; } = SegmentDefaults.Tile;
+    public int Overlap { get; init; } = SegmentDefaults.Overlap;
+    public int BatchSize { get; init; } = SegmentDefaults.BatchSize;
+    public BlendMode Blend { get; init; } = SegmentDefaults.Blend;
     public bool TissueMask { get; init; } = true;
 
-    /// <summary>Patches with less tissue than this fraction are not run and are labelled background.</summary>
-    public double MinTissueFraction { get; init; } = 0.02;
+    /// <summary>Patches with less tissue than this fraction are not run and are labelled background (see
+    /// <see cref="SegmentDefaults.MinTissueFraction"/> for why 0.02).</summary>
+    public double MinTissueFraction { get; init; } = SegmentDefaults.MinTissueFraction;
 
     /// <summary>Objects smaller than this (µm²) are dropped from the tissue mask.</summary>
-    public double MinTissueObjectUm2 { get; init; } = 5_000;
+    public double MinTissueObjectUm2 { get; init; } = SegmentDefaults.MinTissueObjectUm2;
 
-    public string Device { get; init; } = "auto";
-    public string Precision { get; init; } = "fp32";
-    public int Threads { get; init; }
+    public string Device { get; init; } = SegmentDefaults.Device;
+    public string Precision { get; init; } = SegmentDefaults.Precision;
+    public int Threads { get; init; } = SegmentDefaults.Threads;
 
     public bool WriteGeoJson { get; init; } = true;
     public bool WriteOmeTiff { get; init; } = true;
@@ -43,8 +46,7 @@ public sealed record SegmentOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public SegmentOptions Validate()
     {
-        if (Tile < 64 || Tile % 8 != 0) throw new ArgumentException($"--tile {Tile}: must be a multiple of 8 and at least 64");
-        if (Overlap < 0 || Overlap >= Tile / 2) throw new ArgumentException($"--overlap {Overlap}: must be at least 0 and less than half the tile ({Tile / 2})");
+        if (TileLayout.Problem(Tile, Overlap) is { } layout) throw new ArgumentException($"--tile {Tile} --overlap {Overlap}: {layout}");
         if (BatchSize < 1 || BatchSize > 256) throw new ArgumentException($"--batch {BatchSize}: must be between 1 and 256");
         if (Mpp is <= 0) throw new ArgumentException($"--mpp {Mpp}: must be positive");
         if (AssumeMpp is <= 0) throw new ArgumentException($"--assume-mpp {AssumeMpp}: must be positive");

@@ -3,13 +3,13 @@ using System.Reflection;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using WsiSegment.Core.Scores;
 using WsiSegment.Model;
 using WsiSegment.Model.Cards;
 using WsiSegment.Model.Inference;
 using WsiSegment.Model.Runtime;
 using WsiSegment.Model.Weights;
 using WsiSegment.Processor.Cli;
-using WsiSegment.Stitching;
 using WsiSegment.Stitching.Blending;
 using WsiSegment.Stitching.Output;
 using WsiSegment.Stitching.Spooling;
@@ -162,12 +162,11 @@ public sealed class SlideSegmenter : IDisposable
                 Path.GetFileName(slidePath), plan.Level, plan.Scale, plan.Width, plan.Height, plan.AnalysisMpp, selection.RunCount, grid.Count, grid.Tile);
 
             int classes = _engine.Classes;
-            var geometry = new StitchGeometry(plan.Width, plan.Height, grid.Tile, grid.Overlap, classes);
             ClassPixelCounts counts;
             SegmentReport.StreamSection stream;
             using (var spool = LabelSpool.CreateTemporary(plan.Width, plan.Height, staging.StagingDir))
             {
-                using var accumulator = new BandAccumulator(geometry, spool, BlendModeOf(_options.Blend), TileScores.Logits);
+                using var accumulator = new BandAccumulator(grid.Layout, classes, spool, _options.Blend);
                 using (var analysis = AnalysisImage.Open(slide, plan))
                 using (var reader = new BandReader(analysis, grid, selection))
                 {
@@ -181,7 +180,7 @@ public sealed class SlideSegmenter : IDisposable
                 var maskOptions = new MaskOutputOptions
                 {
                     Mpp = plan.AnalysisMpp ?? targetMpp,
-                    Classes = LabelClassesOf(_model.Card),
+                    Classes = _model.Card.Classes,
                     Outputs = MaskOutputsOf(_options),
                 };
                 // The label pyramids, the overlay and the vector/thumbnail outputs read the finished spool independently;
@@ -350,7 +349,7 @@ public sealed class SlideSegmenter : IDisposable
                         foreach (var (pos, skipped) in r.Positions)
                         {
                             if (skipped) accumulator.Skip(pos.Row, pos.Col);
-                            else accumulator.Aggregate(pos.Row, pos.Col, r.Scores!.Image(k++));
+                            else accumulator.Aggregate(pos.Row, pos.Col, r.Scores!.Image(k++), r.Scores.Layout);
                             done++;
                         }
                     }
@@ -433,14 +432,6 @@ public sealed class SlideSegmenter : IDisposable
         return name.Length == 0 ? "slide" : name;
     }
 
-    private static BlendMode BlendModeOf(BlendChoice b) => b switch
-    {
-        BlendChoice.Gaussian => BlendMode.Gaussian,
-        BlendChoice.Cosine => BlendMode.Cosine,
-        BlendChoice.Average => BlendMode.Average,
-        _ => BlendMode.Crop,
-    };
-
     private static MaskOutputs MaskOutputsOf(SegmentOptions o)
     {
         var outputs = MaskOutputs.Mask;
@@ -448,10 +439,6 @@ public sealed class SlideSegmenter : IDisposable
         if (o.WriteOverlay) outputs |= MaskOutputs.Overlay;
         return outputs;
     }
-
-    internal static LabelClasses LabelClassesOf(ModelCard card) => new(card.Classes
-        .Select(c => { var (r, g, b) = c.Rgb; return new LabelClass(c.Name, new Rgb(r, g, b)); })
-        .ToList());
 
     public void Dispose()
     {

@@ -1,3 +1,7 @@
+using WsiSegment.Core.Blending;
+using WsiSegment.Core.Grid;
+using WsiSegment.Core.Scores;
+
 namespace WsiSegment.Stitching.Blending;
 
 /// <summary>
@@ -9,8 +13,10 @@ namespace WsiSegment.Stitching.Blending;
 /// column/row): it is argmaxed at once and handed to the <see cref="ILabelSink"/>.
 /// </para>
 /// <para>
-/// Scores are pixel-interleaved (T × T × Classes, the class index fastest), the layout a channels-last network
-/// produces, so no transpose is needed between model and stitcher.
+/// Each tile's scores come with their <see cref="ScoreLayout"/> (channels-last: T × T × Classes, the class index
+/// fastest, the layout a channels-last network produces, so no transpose is needed between model and stitcher;
+/// probabilities or logits, which the accumulator reads from the layout, not from its caller). The grid is the
+/// <see cref="TileLayout"/> the band reader cut the patches by.
 /// Open state: a bottom strip of O × W × Classes values (the O rows the current tile row shares with the next one;
 /// a <see cref="CarryStrip"/>, half-precision mantissas with a shared exponent per pixel) and a right strip of
 /// T × O × Classes floats (the O columns the current tile shares with the next tile in its row;
@@ -28,7 +34,8 @@ namespace WsiSegment.Stitching.Blending;
 /// </summary>
 public sealed class BandAccumulator : IDisposable
 {
-    private readonly StitchGeometry _g;
+    private readonly TileLayout _g;
+    private readonly int _classes;
     private readonly ILabelSink _sink;
     private readonly float[] _profile;   // T: the 1-D window, weight(u, v) = profile[u] · profile[v]
     private readonly float[] _profileC;  // T × Classes: profile[u] repeated per class, to weight interleaved rows
@@ -40,26 +47,27 @@ public sealed class BandAccumulator : IDisposable
     private int _nextRow, _nextCol;
     private bool _completed;
 
-    public BandAccumulator(StitchGeometry geometry, ILabelSink sink, BlendMode mode = BlendMode.Gaussian, TileScores scores = TileScores.Probabilities)
+    public BandAccumulator(TileLayout layout, int classes, ILabelSink sink, BlendMode mode = BlendMode.Gaussian)
     {
-        _g = geometry ?? throw new ArgumentNullException(nameof(geometry));
+        _g = layout ?? throw new ArgumentNullException(nameof(layout));
         _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+        if (classes is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(classes), classes, $"{classes} classes do not fit uint8 labels (1..256)");
+        _classes = classes;
         Mode = mode;
-        Scores = scores;
-        int c = geometry.Classes, t = geometry.Tile, o = geometry.Overlap;
+        int c = classes, t = layout.Tile, o = layout.Overlap;
         _profile = BlendWindow.Profile(mode, t, o);
         _profileC = new float[t * c];
         for (int u = 0; u < t; u++) _profileC.AsSpan(u * c, c).Fill(_profile[u]);
-        _bottom = new CarryStrip(o, geometry.Width, c, maxPixels: t);
+        _bottom = new CarryStrip(o, layout.Width, c, maxPixels: t);
         _right = new float[c * t * o];
         _scratch = new float[c * t];
         _labels = new byte[t * t];
         _counts = new long[c];
     }
 
-    public StitchGeometry Geometry => _g;
+    public TileLayout Layout => _g;
+    public int Classes => _classes;
     public BlendMode Mode { get; }
-    public TileScores Scores { get; }
 
     /// <summary>The tile expected next, or null when every tile has been given.</summary>
     public (int Row, int Col)? Next => _nextRow < _g.Rows ? (_nextRow, _nextCol) : null;
@@ -74,23 +82,26 @@ public sealed class BandAccumulator : IDisposable
     /// <summary>Final pixels per class so far (complete after <see cref="Complete"/>).</summary>
     public ReadOnlySpan<long> PixelCounts => _counts;
 
-    /// <summary>Adds tile (row, col): class scores (probabilities or logits, see <see cref="Scores"/>) laid out T × T × Classes, pixel-interleaved.</summary>
-    public void Aggregate(int row, int col, ReadOnlySpan<float> scores)
+    /// <summary>Adds tile (row, col): class scores laid out as <paramref name="layout"/> says (T × T × Classes,
+    /// channels-last; probabilities or logits).</summary>
+    public void Aggregate(int row, int col, ReadOnlySpan<float> scores, ScoreLayout layout)
     {
-        int expected = _g.Classes * _g.Tile * _g.Tile;
+        if (layout.Channels != _classes)
+            throw new ArgumentException($"tile ({row}, {col}) has {layout.Channels} classes per pixel; the accumulator blends {_classes}", nameof(layout));
+        long expected = layout.ImageLength(_g.Tile, _g.Tile);
         if (scores.Length != expected)
             throw new ArgumentException(
-                $"tile ({row}, {col}) has {scores.Length} values; expected {_g.Tile}×{_g.Tile}×{_g.Classes} = {expected}",
+                $"tile ({row}, {col}) has {scores.Length} values; expected {_g.Tile}×{_g.Tile}×{_classes} = {expected}",
                 nameof(scores));
         Advance(row, col);
-        Process(row, col, scores, present: true);
+        Process(row, col, scores, layout.Kind, present: true);
     }
 
     /// <summary>Marks tile (row, col) as not run (no tissue): it contributes nothing.</summary>
     public void Skip(int row, int col)
     {
         Advance(row, col);
-        Process(row, col, default, present: false);
+        Process(row, col, default, default, present: false);
     }
 
     /// <summary>Checks every tile was given and returns the per-class pixel counts. Call once.</summary>
@@ -122,13 +133,12 @@ public sealed class BandAccumulator : IDisposable
         if (++_nextCol == _g.Cols) { _nextCol = 0; _nextRow++; }
     }
 
-    private void Process(int row, int col, ReadOnlySpan<float> scores, bool present)
+    private void Process(int row, int col, ReadOnlySpan<float> scores, ScoreKind kind, bool present)
     {
-        int t = _g.Tile, s = _g.Stride, o = _g.Overlap, w = _g.Width, c = _g.Classes;
-        int x0 = col * s, y0 = row * s;
-        bool lastCol = col == _g.Cols - 1, lastRow = row == _g.Rows - 1;
-        int uEnd = Math.Min(t, w - x0), vEnd = Math.Min(t, _g.Height - y0);
-        int finalW = lastCol ? uEnd : s, finalH = lastRow ? vEnd : s;
+        int t = _g.Tile, s = _g.Stride, o = _g.Overlap, c = _classes;
+        var (x0, y0, finalW, finalH) = _g.OwnBlock(row, col);
+        bool lastCol = col == _g.Cols - 1;
+        int uEnd = Math.Min(t, _g.Width - x0), vEnd = Math.Min(t, _g.Height - y0);
         int left = col > 0 ? o : 0;       // columns [0, left) receive the right strip
         int topFrom = left;               // the top margin's left columns were moved into the right strip
         var scratch = _scratch.AsSpan();
@@ -145,8 +155,8 @@ public sealed class BandAccumulator : IDisposable
             // margin (from the right strip) and the right margin (into it). The middle is this tile's alone.
             int midFrom = received || carried ? uEnd : left;
             int midTo = received || carried ? uEnd : finalW;
-            Weigh(input, v, 0, midFrom, present);
-            Weigh(input, v, midTo, uEnd, present);
+            Weigh(input, v, 0, midFrom, kind, present);
+            Weigh(input, v, midTo, uEnd, kind, present);
             if (midTo > midFrom)
             {
                 if (present) SpanMath.ArgmaxInterleaved(input.Slice(midFrom * c, (midTo - midFrom) * c), c, rowLabels[midFrom..midTo]);
@@ -177,13 +187,13 @@ public sealed class BandAccumulator : IDisposable
     }
 
     /// <summary>scratch[u] = w(u, v) · p[u] for columns [from, to) of tile row v (zero for a skipped tile).</summary>
-    private void Weigh(ReadOnlySpan<float> rowScores, int v, int from, int to, bool present)
+    private void Weigh(ReadOnlySpan<float> rowScores, int v, int from, int to, ScoreKind kind, bool present)
     {
         if (to <= from) return;
-        int c = _g.Classes;
+        int c = _classes;
         var dst = _scratch.AsSpan(from * c, (to - from) * c);
         if (!present) dst.Clear();
-        else if (Scores == TileScores.Logits) SpanMath.SoftmaxWeighted(rowScores.Slice(from * c, (to - from) * c), c, _profile.AsSpan(from), _profile[v], dst);
+        else if (kind == ScoreKind.Logits) SpanMath.SoftmaxWeighted(rowScores.Slice(from * c, (to - from) * c), c, _profile.AsSpan(from), _profile[v], dst);
         else SpanMath.MultiplyScaled(rowScores.Slice(from * c, (to - from) * c), _profileC.AsSpan(from * c), _profile[v], dst);
     }
 }

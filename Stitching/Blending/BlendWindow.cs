@@ -1,3 +1,5 @@
+using WsiSegment.Core.Blending;
+
 namespace WsiSegment.Stitching.Blending;
 
 /// <summary>

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using NetTopologySuite.Geometries;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Stitching.Output;
 
 /// <summary>One class's region as a (multi)polygon in level-0 pixel coordinates; <paramref name="PolygonsDropped"/>
 /// smaller polygons (<paramref name="AreaDropped"/> level-0 pixels²) left out by the per-class cap.</summary>
-public sealed record ClassRegion(int Label, LabelClass Class, Geometry Geometry, int PolygonsDropped = 0, double AreaDropped = 0);
+public sealed record ClassRegion(int Label, ClassInfo Class, Geometry Geometry, int PolygonsDropped = 0, double AreaDropped = 0);
 
 /// <summary>
 /// Label image → QuPath-importable GeoJSON: one MultiPolygon feature per non-background class present, with
@@ -35,7 +36,7 @@ public static class GeoJsonWriter
     /// The default 4 removes single pixels and 2×1/3×1 specks that QuPath would import as thousands of tiny objects.</param>
     /// <param name="maxPolygonsPerClass">Per class, only the largest this many polygons are kept; the rest are counted
     /// in <see cref="ClassRegion.PolygonsDropped"/>.</param>
-    public static IReadOnlyList<ClassRegion> Polygonise(ReducedLabels labels, LabelClasses classes, double analysisToLevel0 = 1, double tolerance = 1,
+    public static IReadOnlyList<ClassRegion> Polygonise(ReducedLabels labels, ClassTable classes, double analysisToLevel0 = 1, double tolerance = 1,
         double minPolygonArea = DefaultMinPolygonArea, int maxPolygonsPerClass = DefaultMaxPolygonsPerClass)
     {
         ArgumentNullException.ThrowIfNull(labels);
@@ -52,7 +53,7 @@ public static class GeoJsonWriter
         // Classes are independent: trace and simplify them in parallel (this runs after the model is done, when
         // every core is free), keeping the features in class order.
         var regions = new ClassRegion?[classes.Count];
-        Parallel.For(1, classes.Count, k =>
+        Parallel.For(ClassTable.BackgroundId + 1, classes.Count, k =>
         {
             var traced = LabelContours.Trace(labels, components, (byte)k, Factory, minPolygonArea, maxPolygonsPerClass);
             if (traced.Polygons.Count == 0) return;
@@ -117,7 +118,7 @@ public static class GeoJsonWriter
     }
 
     /// <summary>Polygonises and writes in one go; returns the regions written.</summary>
-    public static IReadOnlyList<ClassRegion> Write(string path, ReducedLabels labels, LabelClasses classes, double analysisToLevel0 = 1, double tolerance = 1,
+    public static IReadOnlyList<ClassRegion> Write(string path, ReducedLabels labels, ClassTable classes, double analysisToLevel0 = 1, double tolerance = 1,
         double minPolygonArea = DefaultMinPolygonArea, int maxPolygonsPerClass = DefaultMaxPolygonsPerClass)
     {
         var regions = Polygonise(labels, classes, analysisToLevel0, tolerance, minPolygonArea, maxPolygonsPerClass);

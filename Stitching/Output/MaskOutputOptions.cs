@@ -1,3 +1,5 @@
+using WsiSegment.Core.Classes;
+
 namespace WsiSegment.Stitching.Output;
 
 /// <summary>Which pyramidal TIFFs <see cref="PyramidWriter"/> writes.</summary>
@@ -27,7 +29,7 @@ public sealed record MaskOutputOptions
     public required double Mpp { get; init; }
 
     /// <summary>Class names and colours, indexed by label value.</summary>
-    public required LabelClasses Classes { get; init; }
+    public required ClassTable Classes { get; init; }
 
     public MaskOutputs Outputs { get; init; } = MaskOutputs.All;
     public MaskCompression Compression { get; init; } = MaskCompression.Deflate;

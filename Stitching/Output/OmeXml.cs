@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Stitching.Output;
 
@@ -8,7 +9,7 @@ public static class OmeXml
 {
     public static readonly XNamespace Ns = "http://www.openmicroscopy.org/Schemas/OME/2016-06";
 
-    public static string ForLabels(int width, int height, double mppX, double mppY, string name, LabelClasses? classes = null)
+    public static string ForLabels(int width, int height, double mppX, double mppY, string name, ClassTable? classes = null)
     {
         string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         var xsi = XNamespace.Get("http://www.w3.org/2001/XMLSchema-instance");
@@ -33,7 +34,7 @@ public static class OmeXml
             image.Add(new XElement(Ns + "AnnotationRef", new XAttribute("ID", "Annotation:Classes")));
             ome.Add(new XElement(Ns + "StructuredAnnotations",
                 new XElement(Ns + "MapAnnotation", new XAttribute("ID", "Annotation:Classes"), new XAttribute("Namespace", "wsisegment.classes"),
-                    new XElement(Ns + "Value", classes.Items.Select((c, i) =>
+                    new XElement(Ns + "Value", classes.Select((c, i) =>
                         new XElement(Ns + "M", new XAttribute("K", i.ToString(CultureInfo.InvariantCulture)), c.Name))))));
         }
         return new XDocument(new XDeclaration("1.0", "UTF-8", null), ome).Declaration + "\n" + ome.ToString(SaveOptions.DisableFormatting);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetVips;
 using WsiSegment.Stitching.Spooling;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Stitching.Output;
 
@@ -197,7 +198,7 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
     }
 
     /// <summary>Labels → RGB through a 256-entry colour table.</summary>
-    private static Image Colourise(Image labels, LabelClasses classes)
+    private static Image Colourise(Image labels, ClassTable classes)
     {
         using var lut = Image.NewFromMemory(classes.ColourTable(), 256, 1, 3, Enums.BandFormat.Uchar);
         using var rgb = labels.Maplut(lut);

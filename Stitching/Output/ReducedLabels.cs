@@ -1,4 +1,5 @@
 using WsiSegment.Stitching.Spooling;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Stitching.Output;
 
@@ -54,7 +55,7 @@ public sealed record ReducedLabels(int Width, int Height, int Factor, int Source
     }
 
     /// <summary>Labels → RGB bytes (interleaved) through the classes' colours.</summary>
-    public byte[] Colourise(LabelClasses classes)
+    public byte[] Colourise(ClassTable classes)
     {
         var lut = classes.ColourTable();
         var rgb = new byte[Labels.Length * 3];

@@ -1,4 +1,5 @@
 using NetVips;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Stitching.Output;
 
@@ -10,7 +11,7 @@ public static class ThumbnailComposer
     /// the labels in class colours on the right, both scaled to the same panel size (labels with nearest neighbour).
     /// </summary>
     /// <param name="slideThumbnail">An RGB(A) thumbnail of the whole slide (not disposed here).</param>
-    public static void Write(string path, Image slideThumbnail, ReducedLabels labels, LabelClasses classes, int totalWidth = 1024, int gap = 8)
+    public static void Write(string path, Image slideThumbnail, ReducedLabels labels, ClassTable classes, int totalWidth = 1024, int gap = 8)
     {
         ArgumentNullException.ThrowIfNull(slideThumbnail);
         ArgumentNullException.ThrowIfNull(labels);

@@ -1,5 +1,6 @@
 using WsiSegment.Stitching.Blending;
 using WsiSegment.Stitching.Output;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Stitching.Reporting;
 
@@ -10,7 +11,7 @@ public sealed record ClassArea(int Label, string Name, long Pixels, double AreaM
 public sealed record ClassStatistics(IReadOnlyList<ClassArea> Classes, double Mpp, long TotalPixels, double TissueAreaMm2)
 {
     /// <summary>Areas from the accumulator's pixel counts at <paramref name="mpp"/> µm per analysis pixel.</summary>
-    public static ClassStatistics From(ClassPixelCounts counts, LabelClasses classes, double mpp)
+    public static ClassStatistics From(ClassPixelCounts counts, ClassTable classes, double mpp)
     {
         ArgumentNullException.ThrowIfNull(counts);
         ArgumentNullException.ThrowIfNull(classes);
@@ -23,7 +24,7 @@ public sealed record ClassStatistics(IReadOnlyList<ClassArea> Classes, double Mp
         for (int k = 0; k < classes.Count; k++)
         {
             long n = k < counts.Counts.Count ? counts.Counts[k] : 0;
-            areas[k] = new ClassArea(k, classes[k].Name, n, n * mm2PerPixel, k == 0 || tissue == 0 ? 0 : n / (double)tissue);
+            areas[k] = new ClassArea(k, classes[k].Name, n, n * mm2PerPixel, k == ClassTable.BackgroundId || tissue == 0 ? 0 : n / (double)tissue);
         }
         return new ClassStatistics(areas, mpp, counts.Total, tissue * mm2PerPixel);
     }

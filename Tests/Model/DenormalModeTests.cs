@@ -1,3 +1,4 @@
+using WsiSegment.Core.Scores;
 using WsiSegment.Model;
 using WsiSegment.Model.Cards;
 using WsiSegment.Model.Inference;

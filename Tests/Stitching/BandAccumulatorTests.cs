@@ -1,5 +1,7 @@
 using System.Diagnostics;
-using WsiSegment.Stitching;
+using WsiSegment.Core.Blending;
+using WsiSegment.Core.Grid;
+using WsiSegment.Core.Scores;
 using WsiSegment.Stitching.Blending;
 using Xunit.Abstractions;
 
@@ -10,14 +12,15 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     private static readonly ProbabilityField Field = new(1000, 700, 4);
 
     private static (ImageSink Sink, ClassPixelCounts Counts, BandAccumulator Acc) Stitch(
-        ProbabilityField field, StitchGeometry g, BlendMode mode, TileScores scores = TileScores.Probabilities)
+        ProbabilityField field, TileLayout g, BlendMode mode, ScoreKind scores = ScoreKind.Probabilities)
     {
         var sink = new ImageSink(field.Width, field.Height);
-        var acc = new BandAccumulator(g, sink, mode, scores);
+        var acc = new BandAccumulator(g, field.Classes, sink, mode);
+        var layout = new ScoreLayout(scores, field.Classes);
         var junk = new Random(1);
         for (int r = 0; r < g.Rows; r++)
             for (int c = 0; c < g.Cols; c++)
-                acc.Aggregate(r, c, field.Tile(g, r, c, junk, logits: scores == TileScores.Logits));
+                acc.Aggregate(r, c, field.Tile(g, r, c, junk, logits: scores == ScoreKind.Logits), layout);
         return (sink, acc.Complete(), acc);
     }
 
@@ -44,15 +47,15 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(BlendMode.Gaussian, TileScores.Probabilities)]
-    [InlineData(BlendMode.Cosine, TileScores.Probabilities)]
-    [InlineData(BlendMode.Average, TileScores.Probabilities)]
-    [InlineData(BlendMode.Crop, TileScores.Probabilities)]
-    [InlineData(BlendMode.Gaussian, TileScores.Logits)]
-    [InlineData(BlendMode.Crop, TileScores.Logits)]
-    public void Overlapping_non_divisible_tiles_give_back_the_argmax_of_the_field(BlendMode mode, TileScores scores)
+    [InlineData(BlendMode.Gaussian, ScoreKind.Probabilities)]
+    [InlineData(BlendMode.Cosine, ScoreKind.Probabilities)]
+    [InlineData(BlendMode.Average, ScoreKind.Probabilities)]
+    [InlineData(BlendMode.Crop, ScoreKind.Probabilities)]
+    [InlineData(BlendMode.Gaussian, ScoreKind.Logits)]
+    [InlineData(BlendMode.Crop, ScoreKind.Logits)]
+    public void Overlapping_non_divisible_tiles_give_back_the_argmax_of_the_field(BlendMode mode, ScoreKind scores)
     {
-        var g = new StitchGeometry(1000, 700, 256, 64, 4);
+        var g = new TileLayout(1000, 700, 256, 64);
         Assert.Equal((5, 4), (g.Cols, g.Rows)); // 1000 = 4·192 + 232: the last column sticks out of the image
 
         var (sink, counts, _) = Stitch(Field, g, mode, scores);
@@ -68,12 +71,13 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     public void Stitched_into_a_spool_and_a_pyramid_the_labels_survive_unchanged()
     {
         using var dir = new WsiSegment.Tests.Support.TempDir("e2e");
-        var g = new StitchGeometry(1000, 700, 256, 64, 4);
+        var g = new TileLayout(1000, 700, 256, 64);
+        var layout = new ScoreLayout(ScoreKind.Probabilities, 4);
         using var spool = WsiSegment.Stitching.Spooling.LabelSpool.Create(dir.File("l.u8"), 1000, 700);
-        var acc = new BandAccumulator(g, spool);
+        var acc = new BandAccumulator(g, 4, spool);
         var junk = new Random(2);
         for (int r = 0; r < g.Rows; r++)
-            for (int c = 0; c < g.Cols; c++) acc.Aggregate(r, c, Field.Tile(g, r, c, junk));
+            for (int c = 0; c < g.Cols; c++) acc.Aggregate(r, c, Field.Tile(g, r, c, junk), layout);
         acc.Complete();
         var stitched = File.ReadAllBytes(spool.Path);
         AssertArgmaxUpToStripRounding(Field, stitched);
@@ -90,12 +94,12 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     public void Blending_logits_equals_blending_their_softmax_where_tiles_disagree(BlendMode mode)
     {
         // Every tile has its own random scores, so the blend (not just one tile) decides each overlap pixel.
-        var g = new StitchGeometry(700, 500, 128, 48, 8);
+        var g = new TileLayout(700, 500, 128, 48);
         var rng = new Random(9);
         var fromLogits = new ImageSink(700, 500);
         var fromProbs = new ImageSink(700, 500);
-        var a = new BandAccumulator(g, fromLogits, mode, TileScores.Logits);
-        var b = new BandAccumulator(g, fromProbs, mode, TileScores.Probabilities);
+        var a = new BandAccumulator(g, 8, fromLogits, mode);
+        var b = new BandAccumulator(g, 8, fromProbs, mode);
         var logits = new float[128 * 128 * 8];
         var probs = new float[logits.Length];
         for (int r = 0; r < g.Rows; r++)
@@ -110,8 +114,8 @@ public class BandAccumulatorTests(ITestOutputHelper output)
                     for (int k = 0; k < 8; k++) sum += probs[p * 8 + k] = MathF.Exp(l[k] - max);
                     for (int k = 0; k < 8; k++) probs[p * 8 + k] /= sum;
                 }
-                a.Aggregate(r, c, logits);
-                b.Aggregate(r, c, probs);
+                a.Aggregate(r, c, logits, new ScoreLayout(ScoreKind.Logits, 8));
+                b.Aggregate(r, c, probs, new ScoreLayout(ScoreKind.Probabilities, 8));
             }
         a.Complete();
         b.Complete();
@@ -129,7 +133,7 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     public void Other_grids_reconstruct_too(int w, int h, int tile, int overlap)
     {
         var field = new ProbabilityField(w, h, 3);
-        var g = new StitchGeometry(w, h, tile, overlap, 3);
+        var g = new TileLayout(w, h, tile, overlap);
         var (sink, _, _) = Stitch(field, g, BlendMode.Gaussian);
         Assert.All(sink.Writes, n => Assert.Equal(1, n));
         AssertArgmaxUpToStripRounding(field, sink.Labels);
@@ -138,8 +142,8 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     [Fact]
     public void Open_state_is_a_bottom_strip_and_a_right_strip_only()
     {
-        var g = new StitchGeometry(1000, 700, 256, 64, 4);
-        var acc = new BandAccumulator(g, new ImageSink(1000, 700));
+        var g = new TileLayout(1000, 700, 256, 64);
+        var acc = new BandAccumulator(g, 4, new ImageSink(1000, 700));
         Assert.Equal(4L * 64 * 1000 + 4L * 256 * 64, acc.CarryValues);
         // The bottom strip in halves plus an exponent per pixel, the right strip in floats; everything else is two
         // tile rows of scores, the weights and one block of labels: far below the probability map.
@@ -151,14 +155,15 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     {
         // Everything is class 2, except what only skipped tiles cover.
         var field = new ProbabilityField(1000, 700, 3);
-        var g = new StitchGeometry(1000, 700, 256, 64, 3);
+        var g = new TileLayout(1000, 700, 256, 64);
+        var layout = new ScoreLayout(ScoreKind.Probabilities, 3);
         var sink = new ImageSink(1000, 700);
-        var acc = new BandAccumulator(g, sink);
+        var acc = new BandAccumulator(g, 3, sink);
         var tile = new float[3 * 256 * 256];
         for (int p = 0; p < 256 * 256; p++) tile[p * 3 + 2] = 1f;
         for (int r = 0; r < g.Rows; r++)
             for (int c = 0; c < g.Cols; c++)
-                if (r == 1 && c == 2) acc.Skip(r, c); else acc.Aggregate(r, c, tile);
+                if (r == 1 && c == 2) acc.Skip(r, c); else acc.Aggregate(r, c, tile, layout);
         var counts = acc.Complete();
 
         // Tile (1, 2) covers x in [384, 640), y in [192, 448); its neighbours cover its first and last 64 px.
@@ -176,9 +181,9 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     [Fact]
     public void All_skipped_is_all_background()
     {
-        var g = new StitchGeometry(600, 500, 256, 64, 8);
+        var g = new TileLayout(600, 500, 256, 64);
         var sink = new ImageSink(600, 500);
-        var acc = new BandAccumulator(g, sink);
+        var acc = new BandAccumulator(g, 8, sink);
         for (int r = 0; r < g.Rows; r++)
             for (int c = 0; c < g.Cols; c++) acc.Skip(r, c);
         Assert.Equal(600L * 500, acc.Complete().Counts[0]);
@@ -189,54 +194,57 @@ public class BandAccumulatorTests(ITestOutputHelper output)
     [Fact]
     public void Out_of_order_double_and_late_calls_throw()
     {
-        var g = new StitchGeometry(400, 300, 256, 64, 2);
+        var g = new TileLayout(400, 300, 256, 64);
+        var layout = new ScoreLayout(ScoreKind.Probabilities, 2);
         var tile = new float[2 * 256 * 256];
-        var acc = new BandAccumulator(g, new ImageSink(400, 300));
+        var acc = new BandAccumulator(g, 2, new ImageSink(400, 300));
 
-        Assert.Contains("expected tile (0, 0), got (0, 1)", Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 1, tile)).Message);
-        acc.Aggregate(0, 0, tile);
-        Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 0, tile)); // twice
+        Assert.Contains("expected tile (0, 0), got (0, 1)", Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 1, tile, layout)).Message);
+        acc.Aggregate(0, 0, tile, layout);
+        Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 0, tile, layout)); // twice
         Assert.Throws<InvalidOperationException>(() => acc.Skip(1, 0));           // skipping ahead
-        Assert.Throws<ArgumentException>(() => acc.Aggregate(0, 1, new float[10]));
+        Assert.Throws<ArgumentException>(() => acc.Aggregate(0, 1, new float[10], layout));
         Assert.Contains("(0, 1) of 2×2 has not been", Assert.Throws<InvalidOperationException>(() => acc.Complete()).Message);
         acc.Skip(0, 1);
-        acc.Aggregate(1, 0, tile);
+        acc.Aggregate(1, 0, tile, layout);
         acc.Skip(1, 1);
         Assert.Null(acc.Next);
         Assert.Contains("past the end", Assert.Throws<InvalidOperationException>(() => acc.Skip(2, 0)).Message);
         acc.Complete();
         Assert.Throws<InvalidOperationException>(() => acc.Complete());
-        Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 0, tile));
+        Assert.Throws<InvalidOperationException>(() => acc.Aggregate(0, 0, tile, layout));
     }
 
     [Theory]
     [InlineData(512, 64)]
-    [InlineData(129, 64)] // overlap must be at most half the tile
+    [InlineData(128, 64)] // overlap may be half the tile
+    [InlineData(120, 64)] // but no more
     public void Bad_geometry_is_refused(int tile, int overlap)
     {
-        if (2 * overlap > tile) Assert.Throws<ArgumentOutOfRangeException>(() => new StitchGeometry(100, 100, tile, overlap, 8));
-        else Assert.Equal(1, new StitchGeometry(100, 100, tile, overlap, 8).TileCount);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new StitchGeometry(100, 100, 256, 64, 257));
+        if (2 * overlap > tile) Assert.Throws<ArgumentOutOfRangeException>(() => new TileLayout(100, 100, tile, overlap));
+        else Assert.Equal(1, new TileLayout(100, 100, tile, overlap).Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BandAccumulator(new TileLayout(100, 100, 256, 64), 257, new NullSink()));
     }
 
     [Theory]
-    [InlineData(TileScores.Probabilities)]
-    [InlineData(TileScores.Logits)]
-    public void Throughput_keeps_up_with_the_model(TileScores scores)
+    [InlineData(ScoreKind.Probabilities)]
+    [InlineData(ScoreKind.Logits)]
+    public void Throughput_keeps_up_with_the_model(ScoreKind scores)
     {
         // 8 classes, 1024 tiles with 64 overlap, 4×3 tiles: the stitcher must not be the bottleneck (~6 MP/s model).
-        var g = new StitchGeometry(3900, 2900, 1024, 64, 8);
+        var g = new TileLayout(3900, 2900, 1024, 64);
+        var layout = new ScoreLayout(scores, 8);
         var tile = new float[8 * 1024 * 1024];
         var rng = new Random(3);
         for (int i = 0; i < tile.Length; i++) tile[i] = (float)rng.NextDouble();
-        var acc = new BandAccumulator(g, new NullSink(), BlendMode.Gaussian, scores);
-        acc.Aggregate(0, 0, tile); // warm-up (JIT)
+        var acc = new BandAccumulator(g, 8, new NullSink(), BlendMode.Gaussian);
+        acc.Aggregate(0, 0, tile, layout); // warm-up (JIT)
         var sw = Stopwatch.StartNew();
         for (int r = 0; r < g.Rows; r++)
             for (int c = 0; c < g.Cols; c++)
-                if (r > 0 || c > 0) acc.Aggregate(r, c, tile);
+                if (r > 0 || c > 0) acc.Aggregate(r, c, tile, layout);
         sw.Stop();
-        double mps = (g.TileCount - 1) * 1024.0 * 1024 / sw.Elapsed.TotalSeconds / 1e6;
+        double mps = (g.Count - 1) * 1024.0 * 1024 / sw.Elapsed.TotalSeconds / 1e6;
         output.WriteLine($"accumulator: {mps:0.0} MP/s of model output (8 classes, gaussian, {scores})");
         // 6 MP/s is the model's pace; the bar is lower because Debug builds and a shared 2-core machine slow this down.
         Assert.True(mps > 3, $"{mps:0.0} MP/s");

@@ -49,7 +49,7 @@ internal sealed class ProbabilityField
 
     /// <summary>Tile (row, col) as T×T×Classes (pixel-interleaved), probabilities or logits (log p + a constant, whose
     /// softmax is p again); pixels past the border get junk (the stitcher must ignore them).</summary>
-    public float[] Tile(StitchGeometry g, int row, int col, Random junk, bool logits = false)
+    public float[] Tile(WsiSegment.Core.Grid.TileLayout g, int row, int col, Random junk, bool logits = false)
     {
         int t = g.Tile;
         var tile = new float[Classes * t * t];

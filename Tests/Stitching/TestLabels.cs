@@ -1,5 +1,6 @@
 using WsiSegment.Stitching.Output;
 using WsiSegment.Stitching.Spooling;
+using WsiSegment.Core.Classes;
 
 namespace WsiSegment.Tests.Stitching;
 
@@ -9,7 +10,7 @@ internal static class TestLabels
 {
     public static readonly byte[] Present = [0, 1, 3, 5];
 
-    public static readonly LabelClasses Classes = new(
+    public static readonly ClassTable Classes = new(
     [
         new("Background", new Rgb(255, 255, 255)), new("Tumor", new Rgb(200, 0, 0)), new("Stroma", new Rgb(0, 150, 0)),
         new("Necrosis", new Rgb(0, 0, 200)), new("Fat", new Rgb(230, 200, 0)), new("Immune", new Rgb(150, 0, 150)),

@@ -1,19 +1,11 @@
+using WsiSegment.Core.Grid;
+
 namespace WsiSegment.Tiling.Grid;
 
 /// <summary>
-/// Overlapping square patches covering a W×H analysis image, in raster order (row by row, left to right).
-/// <para>
-/// The layout (Stitching mirrors it exactly):
-/// <code>
-/// stride = Tile − Overlap
-/// Cols   = W &lt;= Tile ? 1 : 1 + ceil((W − Tile) / stride)      (same for Rows with H)
-/// patch (r, c): index = r·Cols + c, X = c·stride, Y = r·stride   (top-left, analysis pixels)
-/// it covers [X, X + Tile) × [Y, Y + Tile); the last column/row may reach past W/H: those pixels are
-/// mirror padding (see BandReader) and are cropped away when stitching.
-/// PaddedWidth = (Cols − 1)·stride + Tile ≥ W   (same for PaddedHeight)
-/// </code>
-/// Every image pixel is covered: the last column starts at (Cols−1)·stride ≥ W − Tile.
-/// </para>
+/// The patches of a <see cref="TileLayout"/> over a W×H analysis image, in raster order (row by row, left to right),
+/// with the tissue threshold for running them. The last column/row may reach past W/H: those pixels are mirror padding
+/// (see BandReader), cropped away when stitching.
 /// </summary>
 public sealed class PatchGrid
 {
@@ -21,44 +13,33 @@ public sealed class PatchGrid
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        Width = width;
-        Height = height;
         Options = options;
-        Cols = AxisCount(width, options.Tile, options.Overlap);
-        Rows = AxisCount(height, options.Tile, options.Overlap);
+        Layout = new TileLayout(width, height, options.Tile, options.Overlap);
     }
 
-    public int Width { get; }
-    public int Height { get; }
+    /// <summary>The layout the stitcher blends these patches back by.</summary>
+    public TileLayout Layout { get; }
     public PatchGridOptions Options { get; }
-    public int Tile => Options.Tile;
-    public int Overlap => Options.Overlap;
-    public int Stride => Options.Stride;
-    public int Cols { get; }
-    public int Rows { get; }
-    public int Count => Rows * Cols;
+    public int Width => Layout.Width;
+    public int Height => Layout.Height;
+    public int Tile => Layout.Tile;
+    public int Overlap => Layout.Overlap;
+    public int Stride => Layout.Stride;
+    public int Cols => Layout.Cols;
+    public int Rows => Layout.Rows;
+    public int Count => Layout.Count;
+    public int PaddedWidth => Layout.PaddedWidth;
+    public int PaddedHeight => Layout.PaddedHeight;
 
-    /// <summary>Width of the padded image the patches tile exactly: (Cols − 1)·stride + Tile.</summary>
-    public int PaddedWidth => (Cols - 1) * Stride + Tile;
-
-    /// <summary>Height of the padded image the patches tile exactly: (Rows − 1)·stride + Tile.</summary>
-    public int PaddedHeight => (Rows - 1) * Stride + Tile;
-
-    /// <summary>Patches along one axis of <paramref name="length"/> pixels: length ≤ tile ? 1 : 1 + ceil((length − tile) / stride).</summary>
-    public static int AxisCount(int length, int tile, int overlap)
-    {
-        int stride = tile - overlap;
-        if (length <= tile) return 1;
-        return 1 + (int)(((long)length - tile + stride - 1) / stride);
-    }
+    /// <summary>Patches along one axis (see <see cref="TileLayout.AxisCount"/>).</summary>
+    public static int AxisCount(int length, int tile, int overlap) => TileLayout.AxisCount(length, tile, overlap);
 
     public PatchPosition At(int row, int col)
     {
         if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"grid has {Rows} rows");
         if ((uint)col >= (uint)Cols) throw new ArgumentOutOfRangeException(nameof(col), col, $"grid has {Cols} columns");
-        return new PatchPosition(row * Cols + col, row, col, col * Stride, row * Stride);
+        var (x, y) = Layout.Origin(row, col);
+        return new PatchPosition(row * Cols + col, row, col, x, y);
     }
 
     public PatchPosition At(int index)

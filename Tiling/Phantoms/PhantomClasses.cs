@@ -1,3 +1,5 @@
+using WsiSegment.Core.Classes;
+
 namespace WsiSegment.Tiling.Phantoms;
 
 /// <summary>The 8 tissue classes of the phantoms (and of the paper's breast-biopsy data), by label value.</summary>
@@ -13,9 +15,5 @@ public static class PhantomClasses
     public const byte Blood = 6;
     public const byte Necrosis = 7;
 
-    public static readonly IReadOnlyList<string> Names =
-    [
-        "background", "benign epithelium", "malignant epithelium", "normal stroma",
-        "desmoplastic stroma", "secretion", "blood", "necrosis",
-    ];
+    public static readonly IReadOnlyList<string> Names = ClassTable.BreastTissue.Names;
 }

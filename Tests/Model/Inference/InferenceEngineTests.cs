@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TorchSharp;
+using WsiSegment.Core.Scores;
 using WsiSegment.Model;
 using WsiSegment.Model.Cards;
 using WsiSegment.Model.Inference;

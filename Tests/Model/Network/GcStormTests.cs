@@ -1,3 +1,4 @@
+using WsiSegment.Core.Scores;
 using WsiSegment.Model.Inference;
 using WsiSegment.Model.Network;
 using WsiSegment.Model.Runtime;

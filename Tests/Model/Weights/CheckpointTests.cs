@@ -1,3 +1,4 @@
+using WsiSegment.Core.Classes;
 using WsiSegment.Model.Cards;
 using WsiSegment.Model.Network;
 using WsiSegment.Model.Runtime;

@@ -1,6 +1,6 @@
-namespace WsiSegment.Stitching.Blending;
+namespace WsiSegment.Core.Blending;
 
-/// <summary>How overlapping tile predictions are weighted where tiles overlap.</summary>
+/// <summary>How overlapping tile predictions are weighted where tiles overlap (`--blend`).</summary>
 public enum BlendMode
 {
     /// <summary>Gaussian window, sigma = 0.125 × tile (as MONAI), floored so border pixels keep a small weight.</summary>
