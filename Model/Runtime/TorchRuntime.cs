@@ -91,6 +91,15 @@ public static partial class TorchRuntime
         }
     }
 
+    /// <summary>libtorch's intra-op thread count (after <see cref="Initialise"/>, what the forward uses).</summary>
+    public static int Threads => torch.get_num_threads();
+
+    /// <summary>Seeds libtorch's global generator: fresh weights and random inputs made afterwards are reproducible.</summary>
+    public static void SeedRandom(long seed) => torch.manual_seed(seed);
+
+    /// <summary>True when <paramref name="spec"/> ("auto", "cpu", "cuda", "cuda:N") resolves to the CPU here.</summary>
+    public static bool RunsOnCpu(string spec) => ResolveDevice(spec).type == DeviceType.CPU;
+
     /// <summary>Resolves "auto", "cpu", "cuda" or "cuda:N" to a device, failing clearly when CUDA is asked for but absent.</summary>
     public static torch.Device ResolveDevice(string spec)
     {
