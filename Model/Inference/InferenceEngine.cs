@@ -110,8 +110,8 @@ public sealed class InferenceEngine : IDisposable
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
         var scores = UpsampleIfCoarse(Forward(Normalise(rgb, n, h, w)).to(ScalarType.Float32), h, w);
-        // Softmax over dim 1 of channels-last memory keeps that memory format; libtorch's last-dim softmax is ~10x
-        // slower for 8 classes.
+        // Softmax over dim 1 of channels-last memory keeps that memory format; libtorch's last-dim softmax is much
+        // slower for a few classes.
         if (kind == ScoreKind.Probabilities) scores = scores.softmax(1);
         var nhwc = scores.permute(0, 2, 3, 1).cpu().contiguous(); // channels-last memory: already contiguous, no copy
         return new ScoreBatch(scope.MoveToOuter(nhwc).DetachFromDisposeScope(), kind);
