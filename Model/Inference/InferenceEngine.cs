@@ -86,7 +86,7 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Raw logits (float32, NCHW, on the engine's device) for a normalised float NCHW batch of any H×W; the caller disposes them.
     /// ESPNet gives H×W; ESPNet-C ⌈H/8⌉×⌈W/8⌉. With <paramref name="contiguous"/> false they keep the network's own
     /// (channels-last) strides: the forward alone, which is what benchmarks compare the rest against.</summary>
-    public Tensor Logits(Tensor normalisedNchw, bool contiguous = true)
+    internal Tensor Logits(Tensor normalisedNchw, bool contiguous = true)
     {
         Enter();
         if (normalisedNchw.dim() != 4 || normalisedNchw.shape[1] != 3)

@@ -26,7 +26,7 @@ public abstract class SegmentationNetwork : nn.Module<Tensor, Tensor>
     public int OutputStride => Spec.Architecture.OutputStride();
 
     /// <summary>Trainable parameters (what the paper counts).</summary>
-    public long ParameterCount => parameters().Where(t => t.requires_grad).Sum(t => t.numel());
+    public long ParameterCount => NetworkFactory.CountParameters(this);
 
     /// <summary>Logits (NCHW, contiguous). Runs channels-last inside (see <see cref="ChannelsLast"/> for why).</summary>
     public sealed override Tensor forward(Tensor input)
