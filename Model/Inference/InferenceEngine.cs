@@ -15,8 +15,7 @@ namespace WsiSegment.Model.Inference;
 /// </summary>
 public sealed class InferenceEngine : IDisposable
 {
-    private readonly nn.Module<Tensor, Tensor> _network;
-    private readonly ModelArchitecture _arch;
+    private readonly SegmentationNetwork _network;
     private readonly Device _device;
     private readonly ScalarType _dtype;
     private readonly bool _channelsLast;
@@ -28,12 +27,11 @@ public sealed class InferenceEngine : IDisposable
     private InferenceEngine? _bf16Chosen;    // precision auto, decided for bf16: every call goes to it
     private bool _disposed;
 
-    private InferenceEngine(nn.Module<Tensor, Tensor> network, ModelCard card, InferenceOptions options, Device device)
+    private InferenceEngine(SegmentationNetwork network, ModelCard card, InferenceOptions options, Device device)
     {
         _network = network;
         Card = card;
         Options = options;
-        _arch = NetworkFactory.ArchitectureOf(network);
         _device = device;
         _dtype = options.Precision switch
         {
@@ -60,8 +58,7 @@ public sealed class InferenceEngine : IDisposable
         if (options.Precision == InferencePrecision.Fp16 && device.type != DeviceType.CUDA)
             throw new ArgumentException("precision fp16 needs a CUDA device; on CPU use fp32 or bf16");
 
-        var spec = NetworkFactory.Describe(model.Network);
-        var copy = NetworkFactory.Create(spec.Architecture, spec.Classes, spec.P, spec.Q);
+        var copy = NetworkFactory.Create(model.Spec);
         try
         {
             using (no_grad())
@@ -71,7 +68,7 @@ public sealed class InferenceEngine : IDisposable
                     target.copy_(source[name]);
             }
             copy.eval();
-            if (options.FoldBatchNorm) NetworkFactory.FoldBatchNorm(copy);
+            if (options.FoldBatchNorm) copy.FoldBatchNorm();
             copy.to(device);
             if (options.Precision is InferencePrecision.Bf16 or InferencePrecision.Fp16)
                 copy.to(options.Precision == InferencePrecision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float16);
@@ -110,7 +107,6 @@ public sealed class InferenceEngine : IDisposable
     public int Classes => Card.ClassCount;
     public ModelCard Card { get; }
     public InferenceOptions Options { get; }
-    public Device Device => _device;
 
     /// <summary>The precision the network runs in now (with auto: fp32 until the first call on pixels has decided).</summary>
     public InferencePrecision Precision => _bf16Chosen is not null ? InferencePrecision.Bf16
@@ -122,7 +118,7 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Raw logits (float32, NCHW, on the engine's device) for a normalised float NCHW batch of any H×W; the caller disposes them.
     /// ESPNet gives H×W; ESPNet-C ⌈H/8⌉×⌈W/8⌉. With <paramref name="contiguous"/> false they keep the network's own
     /// (channels-last) strides: the forward alone, which is what benchmarks compare the rest against.</summary>
-    public Tensor Logits(Tensor normalisedNchw, bool contiguous = true)
+    internal Tensor Logits(Tensor normalisedNchw, bool contiguous = true)
     {
         if (_bf16Chosen is { } chosen) return chosen.Logits(normalisedNchw, contiguous);
         Enter();
@@ -148,8 +144,8 @@ public sealed class InferenceEngine : IDisposable
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
         var scores = UpsampleIfCoarse(Forward(Normalise(rgb, n, h, w)).to(ScalarType.Float32), h, w);
-        // Softmax over dim 1 of channels-last memory keeps that memory format; libtorch's last-dim softmax is ~10x
-        // slower for 8 classes.
+        // Softmax over dim 1 of channels-last memory keeps that memory format; libtorch's last-dim softmax is much
+        // slower for a few classes.
         if (kind == ScoreKind.Probabilities) scores = scores.softmax(1);
         var nhwc = scores.permute(0, 2, 3, 1).cpu().contiguous(); // channels-last memory: already contiguous, no copy
         return new ScoreBatch(scope.MoveToOuter(nhwc).DetachFromDisposeScope(), kind);
@@ -180,12 +176,49 @@ public sealed class InferenceEngine : IDisposable
         CopyOut(classes, labels);
     }
 
-    /// <summary>n RGB images (h×w×3 bytes each) normalised per the card: float32 N×3×H×W on the engine's device; the caller disposes it.</summary>
-    public Tensor NormaliseRgb(ReadOnlySpan<byte> rgb, int n, int h, int w)
+    /// <summary>n RGB images (h×w×3 bytes each) normalised per the card, kept on the engine's device for repeated
+    /// forwards (<see cref="RunForward"/>); the caller disposes it.</summary>
+    public NetworkInput NormaliseRgb(ReadOnlySpan<byte> rgb, int n, int h, int w)
     {
         CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(Normalise(rgb, n, h, w).to(ScalarType.Float32).contiguous());
+        return new NetworkInput(scope.MoveToOuter(Normalise(rgb, n, h, w).to(ScalarType.Float32).contiguous()));
+    }
+
+    /// <summary>The forward alone on a prepared input, its logits discarded: what benchmarks time the rest against.</summary>
+    public void RunForward(NetworkInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var logits = Logits(input.Tensor, contiguous: false);
+    }
+
+    /// <summary>
+    /// Logits and arg-max labels of n RGB images (h×w×3 bytes each, HWC, normalised per the card) in one forward
+    /// over the whole images (no tiling), copied out: what <c>predict</c> writes.
+    /// </summary>
+    public LogitMaps PredictWhole(ReadOnlySpan<byte> rgb, int n, int h, int w)
+    {
+        if (Resolve(rgb, n, h, w) is { } chosen) return chosen.PredictWhole(rgb, n, h, w);
+        CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        return LogitMaps.From(Forward(Normalise(rgb, n, h, w)));
+    }
+
+    /// <summary>As <see cref="PredictWhole(ReadOnlySpan{byte}, int, int, int)"/> for an input already normalised:
+    /// float32 N×3×H×W values used as they are (parity checks against other frameworks).</summary>
+    public LogitMaps PredictWhole(float[] normalisedNchw, int n, int h, int w)
+    {
+        ArgumentNullException.ThrowIfNull(normalisedNchw);
+        if (_bf16Chosen is { } chosen) return chosen.PredictWhole(normalisedNchw, n, h, w);
+        Enter();
+        if (n < 1 || h < 1 || w < 1) throw new ArgumentOutOfRangeException(nameof(n), $"input {n}×3×{h}×{w} must be positive");
+        if (normalisedNchw.LongLength != 3L * n * h * w)
+            throw new ArgumentException($"input holds {normalisedNchw.LongLength} values, {n}×3×{h}×{w} = {3L * n * h * w} expected");
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        var x = tensor(normalisedNchw, [n, 3, h, w]);
+        return LogitMaps.From(Forward(x.to(_dtype).to(_device)));
     }
 
     /// <summary>Bytes (n×h×w×3 RGB) → normalised network input, N×3×H×W with channels-last strides, on the device.</summary>
@@ -211,14 +244,9 @@ public sealed class InferenceEngine : IDisposable
         if (ph > 0 || pw > 0)
             x = nn.functional.pad(x, [0, pw, 0, ph], PaddingModes.Replicate);
         if (_channelsLast) x = ChannelsLast.Of(x);
-        var logits = _network switch
-        {
-            EspNet e => e.ForwardChannelsLast(x),
-            EspNetC c => c.ForwardChannelsLast(x),
-            _ => _network.call(x),
-        };
+        var logits = _network.ForwardChannelsLast(x);
         if (ph == 0 && pw == 0) return logits;
-        int stride = _arch.OutputStride();
+        int stride = _network.OutputStride;
         long oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
         return logits[.., .., ..(int)oh, ..(int)ow];
     }

@@ -10,7 +10,7 @@ namespace WsiSegment.Model.Network;
 /// convolutions. The decoder reaches the encoder's layers through the <c>encoder</c> field (registered once).
 /// The input height and width must be multiples of 8 (the engine pads); logits come out at the input size.
 /// </summary>
-public sealed class EspNet : nn.Module<Tensor, Tensor>
+public sealed class EspNet : SegmentationNetwork
 {
     private readonly EspNetC encoder;
     private readonly ConvLayer level3_C;
@@ -24,9 +24,8 @@ public sealed class EspNet : nn.Module<Tensor, Tensor>
     private BnPrelu? _upL2Br;
     private bool _brFolded;
 
-    public EspNet(int classes, int p = 2, int q = 8) : base("ESPNet")
+    public EspNet(int classes, int p = 2, int q = 8) : base("ESPNet", new NetworkSpec(ModelArchitecture.EspNet, classes, p, q))
     {
-        NetworkFactory.Validate(classes, p, q, decoder: true);
         encoder = new EspNetC(classes, p, q);
         level3_C = new ConvLayer(128 + 3, classes, 1, 1);
         br = nn.BatchNorm2d(classes, eps: 1e-3);
@@ -39,25 +38,13 @@ public sealed class EspNet : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public int Classes => encoder.Classes;
-    public int P => encoder.P;
-    public int Q => encoder.Q;
-
     /// <summary>The ESPNet-C inside (its state_dict keys are this model's keys under <c>encoder.</c>).</summary>
     public EspNetC Encoder => encoder;
 
     private static ConvTranspose2d Up(long classes) =>
         nn.ConvTranspose2d(classes, classes, 2, stride: 2, padding: 0, output_padding: 0, bias: false);
 
-    /// <summary>Logits (NCHW, contiguous). Runs channels-last inside (see <see cref="ChannelsLast"/> for why).</summary>
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(ForwardChannelsLast(input).contiguous());
-    }
-
-    /// <summary>Logits with channels-last strides, saving the final copy when the caller reads them by index anyway.</summary>
-    public Tensor ForwardChannelsLast(Tensor input)
+    public override Tensor ForwardChannelsLast(Tensor input)
     {
         using var scope = NewDisposeScope();
         var f = encoder.Encode(ChannelsLast.Of(input));
@@ -73,7 +60,7 @@ public sealed class EspNet : nn.Module<Tensor, Tensor>
     /// Folds every BatchNorm that directly follows a convolution into it (eval only, irreversible): level 1, the
     /// encoder classifier + <c>br</c>, the transposed conv + BN of <c>up_l2</c>, and the last CBR.
     /// </summary>
-    internal void FoldBatchNorm()
+    internal override void FoldBatchNorm()
     {
         encoder.FoldBatchNorm();
         conv.FoldBatchNorm();

@@ -9,7 +9,7 @@ namespace WsiSegment.Model.Network;
 /// reinforcement at 1/2 and 1/4, a strided ESP then p ESP blocks at 1/4, a strided ESP then q ESP blocks at 1/8,
 /// and a 1×1 classifier. Logits come out at 1/8 of the input size (⌈H/8⌉×⌈W/8⌉).
 /// </summary>
-public sealed class EspNetC : nn.Module<Tensor, Tensor>
+public sealed class EspNetC : SegmentationNetwork
 {
     private readonly ConvBnPrelu level1;
     private readonly InputProjection sample1;
@@ -23,12 +23,8 @@ public sealed class EspNetC : nn.Module<Tensor, Tensor>
     private readonly BnPrelu b3;
     private readonly ConvLayer classifier;
 
-    public EspNetC(int classes, int p = 2, int q = 8) : base("ESPNet_Encoder")
+    public EspNetC(int classes, int p = 2, int q = 8) : base("ESPNet_Encoder", new NetworkSpec(ModelArchitecture.EspNetC, classes, p, q))
     {
-        NetworkFactory.Validate(classes, p, q);
-        Classes = classes;
-        P = p;
-        Q = q;
         level1 = new ConvBnPrelu(3, 16, 3, 2);
         sample1 = new InputProjection(1);
         sample2 = new InputProjection(2);
@@ -44,10 +40,6 @@ public sealed class EspNetC : nn.Module<Tensor, Tensor>
         classifier = new ConvLayer(256, classes, 1, 1);
         RegisterComponents();
     }
-
-    public int Classes { get; }
-    public int P { get; }
-    public int Q { get; }
 
     /// <summary>The encoder's 1×1 classifier, which ESPNet's decoder reuses on the level-3 features.</summary>
     internal ConvLayer Classifier => classifier;
@@ -75,21 +67,13 @@ public sealed class EspNetC : nn.Module<Tensor, Tensor>
         return new Features(output0, output1Cat, output2Cat);
     }
 
-    /// <summary>Logits (NCHW, contiguous). Runs channels-last inside (see <see cref="ChannelsLast"/> for why).</summary>
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        return scope.MoveToOuter(ForwardChannelsLast(input).contiguous());
-    }
-
-    /// <summary>Logits with channels-last strides, saving the final copy when the caller reads them by index anyway.</summary>
-    public Tensor ForwardChannelsLast(Tensor input)
+    public override Tensor ForwardChannelsLast(Tensor input)
     {
         using var scope = NewDisposeScope();
         var features = Encode(ChannelsLast.Of(input));
         return scope.MoveToOuter(classifier.call(features.Output2Cat));
     }
 
-    /// <summary>Folds every BatchNorm that directly follows a convolution (eval only). Irreversible.</summary>
-    internal void FoldBatchNorm() => level1.FoldBatchNorm();
+    /// <summary>Folds every BatchNorm that directly follows a convolution: only level 1 (the rest follow a concatenation).</summary>
+    internal override void FoldBatchNorm() => level1.FoldBatchNorm();
 }

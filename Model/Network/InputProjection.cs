@@ -27,7 +27,7 @@ public sealed class InputProjection : nn.Module<Tensor, Tensor>
     /// The projection of an image that has already been pooled <paramref name="alreadyPooled"/> times (by another
     /// projection: the pools hold no parameters, so that is the same tensor this one would compute first). ESPNet-C
     /// pools its input once and twice; the twice-pooled one continues from the once-pooled one, which saves a
-    /// full-resolution pool per forward (channels-last 3-channel pooling is slow: ~9 ms per 1024² image).
+    /// full-resolution pool per forward (channels-last 3-channel pooling is slow).
     /// </summary>
     public Tensor Continue(Tensor pooled, int alreadyPooled)
     {

@@ -47,7 +47,7 @@ public static partial class TorchRuntime
 
     /// <summary>
     /// glibc returns large freed blocks to the kernel after every forward, so the next forward re-faults its
-    /// activations (2-7x slower on our VMs). Keep freed memory in the process instead, as PyTorch users do with
+    /// activations (several times slower: README, "Why it is built this way"). Keep freed memory in the process instead, as PyTorch users do with
     /// MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_. Returns false off glibc.
     /// </summary>
     public static bool TuneAllocator()
@@ -60,7 +60,7 @@ public static partial class TorchRuntime
             bool ok = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1;
             ok &= mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
             ok &= mallopt(M_TOP_PAD, 1 << 30) == 1;
-            // Blocks above that cap (a batch of 16 384² patches has 38 MB activations) would still be mmapped and
+            // Blocks above that cap (the activations of a large batch) would still be mmapped and
             // unmapped per forward; M_MMAP_MAX = 0 serves them from the heap too, where they are kept and reused.
             if (Environment.GetEnvironmentVariable("WSI_SEGMENT_KEEP_MMAP") is null)
                 ok &= mallopt(M_MMAP_MAX, 0) == 1;
@@ -90,6 +90,15 @@ public static partial class TorchRuntime
             // not glibc: nothing to give back this way
         }
     }
+
+    /// <summary>libtorch's intra-op thread count (after <see cref="Initialise"/>, what the forward uses).</summary>
+    public static int Threads => torch.get_num_threads();
+
+    /// <summary>Seeds libtorch's global generator: fresh weights and random inputs made afterwards are reproducible.</summary>
+    public static void SeedRandom(long seed) => torch.manual_seed(seed);
+
+    /// <summary>True when <paramref name="spec"/> ("auto", "cpu", "cuda", "cuda:N") resolves to the CPU here.</summary>
+    public static bool RunsOnCpu(string spec) => ResolveDevice(spec).type == DeviceType.CPU;
 
     /// <summary>Resolves "auto", "cpu", "cuda" or "cuda:N" to a device, failing clearly when CUDA is asked for but absent.</summary>
     public static torch.Device ResolveDevice(string spec)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using TorchSharp;
 using WsiSegment.Model.Cards;
+using WsiSegment.Model.Network;
 using WsiSegment.Model.Weights;
 using static TorchSharp.torch;
 
@@ -40,7 +41,7 @@ public sealed class TrainingCheckpoint(string directory)
     public bool CanResume => File.Exists(Last) && File.Exists(Optimizer) && File.Exists(State);
 
     /// <summary>Saves the last checkpoint set, and copies it to best when <paramref name="isBest"/>.</summary>
-    public ModelCard Save(nn.Module<Tensor, Tensor> network, ModelCard card, AdamOptimizer optimizer, TrainingState state, bool isBest)
+    public ModelCard Save(SegmentationNetwork network, ModelCard card, AdamOptimizer optimizer, TrainingState state, bool isBest)
     {
         System.IO.Directory.CreateDirectory(Directory);
         ModelCard saved = Checkpoint.Save(Last + ".tmp", network, card);

@@ -17,11 +17,11 @@ public static class Checkpoint
     public const string CardKey = "model_card";
 
     /// <summary>Saves the network with its card (the card's architecture and hash are filled in from the network). Returns the saved card.</summary>
-    public static ModelCard Save(string path, nn.Module<Tensor, Tensor> network, ModelCard card)
+    public static ModelCard Save(string path, SegmentationNetwork network, ModelCard card)
     {
         var tensors = WeightLoader.Export(network);
-        var spec = NetworkFactory.Describe(network);
-        var saved = card with { ContentHash = ContentHash.Of(tensors), DecoderEspBranches = NetworkFactory.DecoderBranches(spec.Architecture, spec.Classes) };
+        var spec = network.Spec;
+        var saved = card with { ContentHash = ContentHash.Of(tensors), DecoderEspBranches = spec.DecoderBranches };
         saved.Validate(path).EnsureMatches(spec.Architecture, spec.Classes, spec.P, spec.Q, path);
         SafetensorsFile.Write(path, tensors, new Dictionary<string, string>
         {

@@ -1,4 +1,5 @@
 using TorchSharp;
+using WsiSegment.Model.Network;
 using static TorchSharp.torch;
 
 namespace WsiSegment.Model.Weights;
@@ -52,7 +53,7 @@ public static class WeightLoader
     }
 
     /// <summary>A network's state_dict as safetensors entries (CPU copies).</summary>
-    public static List<SafetensorsTensor> Export(nn.Module network) =>
+    public static List<SafetensorsTensor> Export(SegmentationNetwork network) =>
         network.state_dict().Select(kv => SafetensorsTensor.FromTensor(kv.Key, kv.Value)).ToList();
 
     private static bool IsFloating(ScalarType t) => t is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16;

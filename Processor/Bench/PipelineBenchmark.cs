@@ -15,7 +15,6 @@ using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Commands;
 using WsiSegment.Processor.Segmentation;
 using WsiSegment.Tiling.Phantoms;
-using static TorchSharp.torch;
 
 namespace WsiSegment.Processor.Bench;
 
@@ -59,7 +58,7 @@ public static class PipelineBenchmark
             {
                 // 1. Model only: the same tile and batch, random pixels, median of N after warm-up.
                 TorchRuntime.Initialise(seg.Threads);
-                int threads = get_num_threads();
+                int threads = TorchRuntime.Threads;
                 double trainedMpp;
                 ModelTiming all;
                 ModelTiming? fresh = null;
@@ -73,7 +72,7 @@ public static class PipelineBenchmark
                         // Fresh weights at the trained model's MPP, so both segment the same grid of the same slide.
                         freshPath = Path.Combine(dir, "fresh-espnet-p2q8.safetensors");
                         var card = ModelCard.Default(ModelArchitecture.EspNet, 8) with { TrainedMpp = trainedMpp, Description = "fresh weights (bench pipeline)" };
-                        manual_seed(1);
+                        TorchRuntime.SeedRandom(1);
                         using var freshModel = new LoadedModel(NetworkFactory.Create(ModelArchitecture.EspNet, 8), card, "fresh ESPNet p=2 q=8");
                         Checkpoint.Save(freshPath, freshModel.Network, card);
                         fresh = TimeModel(freshModel, seg, parse.GetValue(runs), threads);
@@ -87,7 +86,7 @@ public static class PipelineBenchmark
                 // On a GPU, compute has its own device already; on the CPU, one core is left to the other stages. Its
                 // model-only figure comes from a fresh process started at that thread count, as the segment child is,
                 // so the two differ only in what the pipeline adds.
-                bool onCpu = TorchRuntime.ResolveDevice(seg.Device).type == TorchSharp.DeviceType.CPU;
+                bool onCpu = TorchRuntime.RunsOnCpu(seg.Device);
                 int ownCores = onCpu && !parse.GetValue(noOwnCores) ? Math.Min(threads, Environment.ProcessorCount - 1) : 0;
                 ModelTiming? own = ownCores > 0 ? await TimeModelInChildAsync(seg with { Threads = ownCores }, parse.GetValue(runs), token) : null;
                 foreach (var (who, m) in new[] { ("trained", all), ("fresh", fresh), ("trained", own) })

@@ -6,8 +6,8 @@ namespace WsiSegment.Processor.Cli;
 /// <summary>
 /// Long-running slide commands run with one glibc malloc arena (MALLOC_ARENA_MAX=1). The allocator is tuned never
 /// to give memory back (see TorchRuntime.TuneAllocator), so with an arena per thread — libvips workers, the mask
-/// writers, libtorch — every arena keeps its own high-water mark: peak RSS of a 10,000×12,000 segment was 1818 MB
-/// with the default arenas and 1487 MB with one, a 40,000×4,000 one 2166 vs 1754 MB, at the same speed.
+/// writers, libtorch — every arena keeps its own high-water mark, and peak RSS grows with the arena count at the
+/// same speed (README, "Why it is built this way").
 /// glibc fixes the arena count when the process starts (.NET has made its arenas before Main), so the process
 /// re-executes itself once with the variable set; MALLOC_ARENA_MAX given by the user is left alone.
 /// </summary>

@@ -12,7 +12,6 @@ using WsiSegment.Processor.Bench;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;
 using static WsiSegment.Processor.Bench.BenchTiming;
-using static TorchSharp.torch;
 
 namespace WsiSegment.Processor.Commands;
 
@@ -51,7 +50,6 @@ public static class BenchCommand
             var models = LoadModels(parse.GetValue(fresh), parse.GetValue(checkpoint), parse.GetValue(noTwin));
             try
             {
-                foreach (var (_, m) in models) m.Network.eval();
                 var foldModes = parse.GetValue(fold) switch
                 {
                     "on" => new[] { true },
@@ -66,7 +64,7 @@ public static class BenchCommand
 
                 var rows = new List<Row>();
                 var ratios = new List<Ratio>();
-                string env = $"threads {get_num_threads()}, cores {Environment.ProcessorCount}, allocator tuned {TorchRuntime.AllocatorTuned}, " +
+                string env = $"threads {TorchRuntime.Threads}, cores {Environment.ProcessorCount}, allocator tuned {TorchRuntime.AllocatorTuned}, " +
                              $"flush denormals {TorchRuntime.FlushesDenormals}; " + string.Join(" against ", models.Select(m => $"{m.Label}: {m.Model.Source}"));
                 Console.Error.WriteLine($"bench model: {env}; median of {nRuns} after {nWarm} warm-up runs, the models timed in turn");
                 double? overhead = null, overheadProbs = null;
@@ -81,7 +79,7 @@ public static class BenchCommand
                         foreach (var (n, h, w) in shapes)
                         {
                             ct2.ThrowIfCancellationRequested();
-                            using var x = randn(n, 3, h, w);
+                            using var x = NetworkInput.Random(n, h, w);
                             var timings = TimeInTurn(engines, x, nWarm, nRuns);
                             var shapeRows = models.Select((m, i) => Summarise(m.Label, config, $"{n}x3x{h}x{w}", timings[i], (double)n * h * w)).ToList();
                             foreach (var row in shapeRows)
@@ -127,7 +125,7 @@ public static class BenchCommand
     /// </summary>
     private static List<(string Label, LoadedModel Model)> LoadModels(bool freshOnly, string? checkpoint, bool noTwin)
     {
-        static LoadedModel Fresh(NetworkSpec s) => new(NetworkFactory.Create(s.Architecture, s.Classes, s.P, s.Q),
+        static LoadedModel Fresh(NetworkSpec s) => new(NetworkFactory.Create(s),
             ModelCard.Default(s.Architecture, s.Classes, s.P, s.Q), $"fresh {s.Architecture.Name()} p={s.P} q={s.Q}, {s.Classes} classes");
         if (freshOnly)
         {
@@ -138,21 +136,21 @@ public static class BenchCommand
         if (!File.Exists(path)) throw new UserError($"{path}: no such checkpoint" + (checkpoint is null ? " (the bundled model is copied beside the executable at build)" : ""));
         var trained = Checkpoint.Load(path);
         if (noTwin) return [("trained", trained)];
-        return [("trained", trained), ("fresh", Fresh(NetworkFactory.Describe(trained.Network)))];
+        return [("trained", trained), ("fresh", Fresh(trained.Spec))];
     }
 
     /// <summary>Warm-up, then the engines run in turn, run after run, so drift on a shared machine hits them alike. Wall and process CPU ms per run.</summary>
-    private static List<(List<double> Wall, List<double> Cpu)> TimeInTurn(List<InferenceEngine> engines, Tensor x, int warmup, int runs)
+    private static List<(List<double> Wall, List<double> Cpu)> TimeInTurn(List<InferenceEngine> engines, NetworkInput x, int warmup, int runs)
     {
         var result = engines.Select(_ => (Wall: new List<double>(runs), Cpu: new List<double>(runs))).ToList();
         for (int i = 0; i < warmup; i++)
-            foreach (var e in engines) { using var y = e.Logits(x, contiguous: false); }
+            foreach (var e in engines) e.RunForward(x);
         for (int i = 0; i < runs; i++)
             for (int k = 0; k < engines.Count; k++)
             {
                 var engine = engines[k];
                 var cpu = CpuTime();
-                result[k].Wall.Add(TimeOnce(() => { using var y = engine.Logits(x, contiguous: false); }));
+                result[k].Wall.Add(TimeOnce(() => engine.RunForward(x)));
                 result[k].Cpu.Add((CpuTime() - cpu).TotalMilliseconds);
             }
         return result;
@@ -171,7 +169,7 @@ public static class BenchCommand
         var rgb = new byte[n * side * side * 3];
         new Random(1).NextBytes(rgb);
         using var x = engine.NormaliseRgb(rgb, n, side, side);
-        Action forward = () => { using var y = engine.Logits(x, contiguous: false); };
+        Action forward = () => engine.RunForward(x);
         Action logits = () => { using var s = engine.Predict(rgb, n, side, side, ScoreKind.Logits); };
         Action probs = () => { using var s = engine.Predict(rgb, n, side, side, ScoreKind.Probabilities); };
         for (int i = 0; i < Math.Max(1, warmup); i++) { forward(); logits(); probs(); }

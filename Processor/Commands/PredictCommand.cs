@@ -7,7 +7,6 @@ using WsiSegment.Model.Runtime;
 using WsiSegment.Model.Weights;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Tiling.Slides;
-using static TorchSharp.torch;
 
 namespace WsiSegment.Processor.Commands;
 
@@ -50,29 +49,28 @@ public static class PredictCommand
             TorchRuntime.Initialise();
             using var model = Checkpoint.Load(ckpt);
             using var engine = WrapUserErrors(() => InferenceEngine.Create(model, options));
-            using var scope = NewDisposeScope();
-            Tensor x;
+            LogitMaps maps;
+            string inputShape;
             if (inputPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             {
                 var (data, shape) = NpyFile.ReadFloat32(inputPath);
                 if (shape.Length != 4 || shape[1] != 3)
                     throw new UserError($"{inputPath}: expected a float32 N×3×H×W array, got ({string.Join(", ", shape)})");
-                x = tensor(data, shape);
+                maps = engine.PredictWhole(data, checked((int)shape[0]), checked((int)shape[2]), checked((int)shape[3]));
+                inputShape = string.Join("x", shape);
             }
             else
             {
                 var (rgb, h, w) = DecodeRgb(inputPath);
-                x = engine.NormaliseRgb(rgb, 1, h, w);
+                maps = engine.PredictWhole(rgb, 1, h, w);
+                inputShape = $"1x3x{h}x{w}";
             }
-            var logits = engine.Logits(x).cpu().contiguous();
-            var labels = logits.argmax(1).to(ScalarType.Byte).contiguous();
-            NpyFile.WriteFloat32(stem + ".npy", logits.data<float>().ToArray(), logits.shape);
-            long n = labels.shape[0], lh = labels.shape[1], lw = labels.shape[2];
+            NpyFile.WriteFloat32(stem + ".npy", maps.Logits, maps.Shape);
             VipsSetup.EnsureInitialised();
-            using (var image = Image.NewFromMemory(labels.data<byte>().ToArray(), (int)lw, (int)(n * lh), 1, Enums.BandFormat.Uchar))
+            using (var image = Image.NewFromMemory(maps.Labels, maps.Width, maps.Count * maps.Height, 1, Enums.BandFormat.Uchar))
                 image.WriteToFile(stem + ".png");
             log.LogInformation("Predicted {Input} ({Shape}) with {Checkpoint}: wrote {Npy} and {Png}",
-                inputPath, string.Join("x", x.shape), ckpt, stem + ".npy", stem + ".png");
+                inputPath, inputShape, ckpt, stem + ".npy", stem + ".png");
             return Task.FromResult(CommandRunner.Ok);
         }));
         return cmd;
@@ -90,32 +88,19 @@ public static class PredictCommand
         }
     }
 
-    /// <summary>Decodes any image libvips reads into 8-bit sRGB HWC bytes (alpha dropped, grey expanded).</summary>
+    /// <summary>Decodes any image libvips reads into 8-bit sRGB HWC bytes (<see cref="RgbImage.ToRgb8"/>: alpha on white, grey expanded).</summary>
     private static (byte[] Rgb, int H, int W) DecodeRgb(string path)
     {
         VipsSetup.EnsureInitialised();
-        Image image;
         try
         {
-            image = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
+            using var image = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
+            using var rgb = RgbImage.ToRgb8(image);
+            return (rgb.WriteToMemory<byte>(), rgb.Height, rgb.Width);
         }
         catch (VipsException e)
         {
             throw new UserError($"{path}: not an image libvips can read ({e.Message.Split('\n')[0]})", e);
-        }
-        using (image)
-        {
-            using var srgb = image.Interpretation is Enums.Interpretation.Srgb or Enums.Interpretation.Bw or Enums.Interpretation.Multiband
-                ? image.Copy() : image.Colourspace(Enums.Interpretation.Srgb);
-            using var flat = srgb.HasAlpha() ? srgb.Flatten() : srgb.Copy();
-            using var three = flat.Bands switch
-            {
-                1 => flat.Bandjoin(flat, flat),
-                >= 3 => flat.ExtractBand(0, 3),
-                _ => throw new UserError($"{path}: {flat.Bands}-band image; expected grey or RGB"),
-            };
-            using var bytes = three.Format == Enums.BandFormat.Uchar ? three.Copy() : three.Cast(Enums.BandFormat.Uchar);
-            return (bytes.WriteToMemory<byte>(), bytes.Height, bytes.Width);
         }
     }
 }

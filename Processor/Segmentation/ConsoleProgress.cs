@@ -31,22 +31,17 @@ public sealed class ConsoleProgress
             .StartAsync(async ctx =>
             {
                 var task = ctx.AddTask(Markup.Escape(Path.GetFileName(slide)), maxValue: 1);
+                // Progress<T> posts to the thread pool: fine for the bar, which redraws on its own clock.
                 var progress = new Progress<PipelineProgress>(p =>
                 {
                     task.MaxValue = Math.Max(1, p.Total);
                     task.Value = p.Done;
                     task.Description = Markup.Escape($"{Path.GetFileName(slide)} [{p.Stage}]");
                 });
-                result = await work(new SyncProgress(progress));
+                result = await work(progress);
                 task.Value = task.MaxValue;
             });
         return result;
-    }
-
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; that is fine for the bar, which redraws on its own clock.</summary>
-    private sealed class SyncProgress(IProgress<PipelineProgress> inner) : IProgress<PipelineProgress>
-    {
-        public void Report(PipelineProgress value) => inner.Report(value);
     }
 
     private sealed class RateColumn : ProgressColumn

@@ -411,7 +411,7 @@ public sealed class SlideSegmenter : IDisposable
             CpuSeconds = Math.Round(cpu.TotalSeconds, 3),
             MegapixelsPerSecond = Math.Round((double)plan.Width * plan.Height / 1e6 / Math.Max(1e-3, elapsed.TotalSeconds), 3),
             PeakRssBytes = ProcessMemory.PeakRssBytes(),
-            Runtime = new SegmentReport.RuntimeSection(TorchSharp.torch.get_num_threads(), Environment.ProcessorCount,
+            Runtime = new SegmentReport.RuntimeSection(TorchRuntime.Threads, Environment.ProcessorCount,
                 TorchRuntime.AllocatorTuned, Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX"), TorchRuntime.FlushesDenormals),
             PrecisionAuto = SegmentReport.PrecisionAutoSection.Of(_engine.PrecisionDecision),
             Slurm = Cluster.SlurmEnvironment.Current,

@@ -7,8 +7,7 @@ namespace WsiSegment.Stitching.Blending;
 /// <summary>
 /// The accumulator's bottom strip: Rows × Width pixels of Classes weighted scores, the only open state that grows
 /// with the slide's width. Each pixel is held as Classes half-precision mantissas and one shared power-of-two exponent
-/// (the exponent of its largest score): 2·C + 1 bytes instead of 4·C (17 instead of 32 for 8 classes: 87 MB instead
-/// of 164 at 40,000 px and overlap 128).
+/// (the exponent of its largest score): 2·C + 1 bytes instead of 4·C (17 instead of 32 for 8 classes).
 /// <para>
 /// Why a shared exponent rather than plain halves: weights near a slide's border are floored to 1e-6 (1e-12 in a
 /// corner), far below half precision's normal range, where plain halves lose every digit. Scaled to its own largest

@@ -4,9 +4,7 @@ namespace WsiSegment.Stitching.Blending;
 
 /// <summary>
 /// A zeroed buffer of unmanaged values outside both the GC heap and the malloc heap (an anonymous memory map on
-/// Linux), freed deterministically. The accumulator's carry strip grows with the slide's width (82 MB of halves at
-/// 40,000 px). As a managed
-/// array its memory stayed with the GC after the stream. In the malloc heap (tuned never to shrink, one arena) it
+/// Linux), freed deterministically. The accumulator's carry strip grows with the slide's width. As a managed array its memory stayed with the GC after the stream. In the malloc heap (tuned never to shrink, one arena) it
 /// sat between libtorch's activations and libvips' tiles, and the heap around it grew by more than the strip itself
 /// on wide slides. A map of its own costs exactly its size and goes back to the kernel when disposed.
 /// </summary>

@@ -73,8 +73,8 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
 
     /// <summary>
     /// The label pyramids (deflate) with our own encoder: one pass over the spool, each tile compressed once for both
-    /// files, 2×2 mode in C#. libvips' writer compressed each file on one thread and built its mode pyramid per file:
-    /// ~2.5 CPU-seconds per file per 120 megapixels, the largest cost after the network on a 2-core machine.
+    /// files, 2×2 mode in C#. libvips' writer compressed each file on one thread and built its mode pyramid per file,
+    /// the largest cost after the network on a small machine (README, "Why it is built this way").
     /// </summary>
     private (string? Mask, string? Ome) SaveLabels(string spoolPath, int width, int height, string stem, MaskOutputOptions o, CancellationToken ct)
     {

@@ -10,12 +10,14 @@ public static class ThumbnailComposer
     /// Writes <paramref name="path"/> (PNG, about <paramref name="totalWidth"/> px wide): the slide thumbnail on the left,
     /// the labels in class colours on the right, both scaled to the same panel size (labels with nearest neighbour).
     /// </summary>
-    /// <param name="slideThumbnail">An RGB(A) thumbnail of the whole slide (not disposed here).</param>
+    /// <param name="slideThumbnail">A 3-band 8-bit RGB thumbnail of the whole slide, as Tiling reads slides (not disposed here).</param>
     public static void Write(string path, Image slideThumbnail, ReducedLabels labels, ClassTable classes, int totalWidth = 1024, int gap = 8)
     {
         ArgumentNullException.ThrowIfNull(slideThumbnail);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(classes);
+        if (slideThumbnail.Bands != 3 || slideThumbnail.Format != Enums.BandFormat.Uchar)
+            throw new ArgumentException($"the slide thumbnail must be 3-band 8-bit RGB (Tiling's RgbImage.ToRgb8), not {slideThumbnail.Bands} band(s) of {slideThumbnail.Format}", nameof(slideThumbnail));
         if (totalWidth < 2 * 8 + gap) throw new ArgumentOutOfRangeException(nameof(totalWidth), totalWidth, "too narrow for two panels");
         VipsCheck.Ensure();
         int panel = (totalWidth - gap) / 2;
@@ -30,8 +32,7 @@ public static class ThumbnailComposer
         }
         try
         {
-            using var slide = Rgb(slideThumbnail);
-            using var left = slide.Resize(panel / (double)slide.Width, vscale: panelHeight / (double)slide.Height);
+            using var left = slideThumbnail.Resize(panel / (double)slideThumbnail.Width, vscale: panelHeight / (double)slideThumbnail.Height);
             using var mask = Image.NewFromMemory(labels.Colourise(classes), labels.Width, labels.Height, 3, Enums.BandFormat.Uchar);
             // Nearest neighbour: scaling must not blend class colours into colours no class has.
             using var right = mask.Resize(panel / (double)labels.Width, kernel: Enums.Kernel.Nearest, vscale: panelHeight / (double)labels.Height);
@@ -42,27 +43,5 @@ public static class ThumbnailComposer
         {
             throw VipsCheck.WriteError(path, e);
         }
-    }
-
-    /// <summary>Three-band uchar sRGB: alpha flattened onto white, grey expanded.</summary>
-    private static Image Rgb(Image image)
-    {
-        Image current = image.Copy();
-        if (current.HasAlpha() || current.Bands is 2 or 4) // grey+alpha, RGBA
-        {
-            var flat = current.Flatten(background: [255, 255, 255]);
-            current.Dispose();
-            current = flat;
-        }
-        if (current.Bands != 3)
-        {
-            // Grey → three equal bands; anything else: its first three bands.
-            var three = current.Bands == 1 ? current.Bandjoin(current, current) : current.ExtractBand(0, n: 3);
-            current.Dispose();
-            current = three;
-        }
-        var rgb = current.Cast(Enums.BandFormat.Uchar).Copy(interpretation: Enums.Interpretation.Srgb);
-        current.Dispose();
-        return rgb;
     }
 }

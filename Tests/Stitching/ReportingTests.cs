@@ -1,4 +1,5 @@
 using NetVips;
+using WsiSegment.Tiling.Slides;
 using WsiSegment.Stitching.Blending;
 using WsiSegment.Stitching.Output;
 using WsiSegment.Stitching.Reporting;
@@ -32,7 +33,8 @@ public class ReportingTests
         // A grey "slide" thumbnail with alpha, at another size than the labels.
         using var black = Image.Black(300, 220);
         using var grey = (black + 128).Cast(Enums.BandFormat.Uchar);
-        using var slide = grey.Bandjoin(255);
+        using var greyAlpha = grey.Bandjoin(255);
+        using var slide = RgbImage.ToRgb8(greyAlpha);
 
         ThumbnailComposer.Write(dir.File("s.thumb.png"), slide, reduced, TestLabels.Classes);
 

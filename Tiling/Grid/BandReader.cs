@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Threading.Channels;
 using NetVips;
 using WsiSegment.Tiling.Resolution;
 using WsiSegment.Tiling.Slides;
@@ -63,7 +62,6 @@ public sealed class BandReader : IDisposable
 
     public PatchGrid Grid { get; }
     public PatchSelection Selection { get; }
-    public int BandCount => Grid.Rows;
 
     /// <summary>Patches per libvips read (a band is read in chunks of this many columns).</summary>
     public int ChunkColumns => _chunkCols;
@@ -86,41 +84,6 @@ public sealed class BandReader : IDisposable
             }
             progress?.Report(new BandProgress(row + 1, Grid.Rows, done, Grid.Count, skipped));
         }
-    }
-
-    /// <summary>
-    /// Runs <see cref="ReadPatches"/> on a thread-pool task and writes every patch into <paramref name="writer"/>
-    /// (bounded channels make the reader wait for the consumer). Completes the writer when done, or with the exception
-    /// (a <see cref="SlideException"/>, or cancellation) so that the consumer's ReadAllAsync rethrows it. A patch that
-    /// cannot be written (cancelled) is disposed here; the consumer disposes the ones it reads.
-    /// </summary>
-    public Task WriteToAsync(ChannelWriter<Patch> writer, IProgress<BandProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        return Task.Run(async () =>
-        {
-            try
-            {
-                foreach (var patch in ReadPatches(progress, cancellationToken))
-                {
-                    try
-                    {
-                        await writer.WriteAsync(patch, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        patch.Dispose();
-                        throw;
-                    }
-                }
-                writer.TryComplete();
-            }
-            catch (Exception e)
-            {
-                writer.TryComplete(e);
-                throw;
-            }
-        }, CancellationToken.None);
     }
 
     /// <summary>The patches of one band (patch row), left to right.</summary>
@@ -147,58 +110,47 @@ public sealed class BandReader : IDisposable
             int end = col + 1;
             while (end < Grid.Cols && end - col < _chunkCols && Selection.IsRun(Grid.At(row, end).Index)) end++;
             cancellationToken.ThrowIfCancellationRequested();
-            IntPtr chunk = ReadChunk(row, col, end);
-            try
+            using (var chunk = ReadChunk(row, col, end))
             {
                 // Each patch is cut (and its buffer rented) only when the consumer asks for it: the patches in flight
                 // are the channel's few, not a whole chunk's copy beside the chunk itself.
                 for (int c = col; c < end; c++)
                     yield return Cut(chunk, row, col, end, c);
             }
-            finally
-            {
-                NetVips.NetVips.Free(chunk);
-            }
             col = end;
         }
     }
 
-    /// <summary>Decodes the region under patches [c0, c1) of a band into libvips memory (the caller frees it).</summary>
-    private IntPtr ReadChunk(int row, int c0, int c1)
+    /// <summary>Decodes the region under patches [c0, c1) of a band (the caller disposes it).</summary>
+    private VipsPixels ReadChunk(int row, int c0, int c1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int tile = Grid.Tile, stride = Grid.Stride;
         int x0 = c0 * stride, y0 = row * stride;
         int width = ChunkWidth(c0, c1);
-        IntPtr mem;
-        ulong size;
+        Exception Fail(string reason, Exception? e) => new CorruptSlideException(_image.Slide.Path,
+            $"pixel data cannot be decoded (band {row}, analysis region {x0},{y0} {width}x{tile}, level {_image.Plan.Level}): {reason}", e);
+        Image crop;
         try
         {
-            using var crop = _padded.Crop(x0, y0, width, tile);
-            mem = crop.WriteToMemory(out size);
+            crop = _padded.Crop(x0, y0, width, tile);
         }
         catch (VipsException e)
         {
-            throw new CorruptSlideException(_image.Slide.Path,
-                $"pixel data cannot be decoded (band {row}, analysis region {x0},{y0} {width}x{tile}, level {_image.Plan.Level}): {VipsSetup.Clean(e.Message)}", e);
+            throw Fail(VipsSetup.Clean(e.Message), e);
         }
-        long need = (long)width * tile * 3;
-        if ((long)size != need)
-        {
-            NetVips.NetVips.Free(mem);
-            throw new CorruptSlideException(_image.Slide.Path, $"decoder returned {size} bytes for band {row}, expected {need}");
-        }
-        return mem;
+        using (crop)
+            return VipsPixels.Compute(crop, Fail);
     }
 
     private int ChunkWidth(int c0, int c1) => (c1 - c0 - 1) * Grid.Stride + Grid.Tile;
 
     /// <summary>Copies patch <paramref name="col"/> out of the decoded chunk [c0, c1) into a pooled buffer.</summary>
-    private unsafe Patch Cut(IntPtr chunk, int row, int c0, int c1, int col)
+    private unsafe Patch Cut(VipsPixels chunk, int row, int c0, int c1, int col)
     {
         int tile = Grid.Tile, rowBytes = tile * 3, srcStride = ChunkWidth(c0, c1) * 3;
         var buffer = ArrayPool<byte>.Shared.Rent(tile * tile * 3);
-        byte* src = (byte*)chunk + (long)(col - c0) * Grid.Stride * 3;
+        byte* src = chunk.Address + (long)(col - c0) * Grid.Stride * 3;
         for (int y = 0; y < tile; y++)
             new ReadOnlySpan<byte>(src + (long)y * srcStride, rowBytes).CopyTo(buffer.AsSpan(y * rowBytes, rowBytes));
         return new Patch(Grid.At(row, col), tile, buffer);

@@ -7,11 +7,10 @@ public sealed class PatchSelection
 {
     private readonly bool[] _run;
 
-    private PatchSelection(PatchGrid grid, bool[] run, double[]? fractions)
+    private PatchSelection(PatchGrid grid, bool[] run)
     {
         Grid = grid;
         _run = run;
-        TissueFractions = fractions;
         RunCount = run.Count(r => r);
     }
 
@@ -19,13 +18,10 @@ public sealed class PatchSelection
     public int RunCount { get; }
     public int SkippedCount => _run.Length - RunCount;
 
-    /// <summary>Tissue fraction of each patch (by index) when selected from a mask; null for <see cref="All"/>.</summary>
-    public IReadOnlyList<double>? TissueFractions { get; }
-
     public bool IsRun(int index) => _run[index];
 
     /// <summary>Every patch runs (no tissue mask).</summary>
-    public static PatchSelection All(PatchGrid grid) => new(grid, Enumerable.Repeat(true, grid.Count).ToArray(), null);
+    public static PatchSelection All(PatchGrid grid) => new(grid, Enumerable.Repeat(true, grid.Count).ToArray());
 
     /// <summary>A patch runs when its tissue fraction (whole tile, clipped to the image) is ≥ the grid's MinTissueFraction.</summary>
     public static PatchSelection FromTissue(PatchGrid grid, TissueMask mask)
@@ -33,15 +29,13 @@ public sealed class PatchSelection
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(mask);
         var run = new bool[grid.Count];
-        var fractions = new double[grid.Count];
         double min = grid.Options.MinTissueFraction;
         foreach (var p in grid.Positions())
         {
             double f = mask.Fraction(p.X, p.Y, grid.Tile, grid.Tile);
-            fractions[p.Index] = f;
             // A zero threshold runs everything, even tissue-free patches.
             run[p.Index] = min <= 0 || (f > 0 && f >= min);
         }
-        return new PatchSelection(grid, run, fractions);
+        return new PatchSelection(grid, run);
     }
 }

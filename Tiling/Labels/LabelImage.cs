@@ -139,14 +139,7 @@ public sealed class LabelImage : IDisposable
         try
         {
             using var crop = image.Crop(x, y, width, height);
-            var mem = crop.WriteToMemory(out ulong size);
-            try
-            {
-                if ((long)size != (long)width * height * image.Bands)
-                    throw new LabelFileException(path, $"decoder returned {size} bytes for a {width}x{height} region");
-                unsafe { new ReadOnlySpan<byte>((void*)mem, (int)size).CopyTo(labels); }
-            }
-            finally { NetVips.NetVips.Free(mem); }
+            VipsPixels.CopyTo(crop, labels, (reason, e) => new LabelFileException(path, $"cannot decode region {x},{y} {width}x{height}: {reason}", e));
         }
         catch (VipsException e)
         {

@@ -12,8 +12,8 @@ public sealed record PatchPixels(byte[] Pixels, int Width, int Height, int Bands
 /// </summary>
 public static class PatchImageFile
 {
-    /// <summary>Decodes a whole 8-bit image. <paramref name="bands"/> 3 converts to RGB (drops alpha,
-    /// expands grey); 1 requires a single-band image (a label map); 0 keeps what the file has.</summary>
+    /// <summary>Decodes a whole image. <paramref name="bands"/> 3 converts to RGB (<see cref="RgbImage.ToRgb8"/>: alpha
+    /// flattened onto white, grey expanded); 1 requires a single-band 8-bit image (a label map); 0 keeps what an 8-bit file has.</summary>
     public static PatchPixels Read(string path, int bands = 0)
     {
         VipsSetup.EnsureInitialised();
@@ -21,29 +21,16 @@ public static class PatchImageFile
         try
         {
             using var loaded = Image.NewFromFile(path, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
+            if (bands == 3)
+            {
+                using var rgb = RgbImage.ToRgb8(loaded);
+                return new PatchPixels(rgb.WriteToMemory<byte>(), rgb.Width, rgb.Height, rgb.Bands);
+            }
             if (loaded.Format != Enums.BandFormat.Uchar)
                 throw new InvalidDataException($"{path}: expected 8-bit pixels, found {loaded.Format}");
-            Image image = loaded;
-            var owned = new List<Image>();
-            try
-            {
-                if (bands == 3)
-                {
-                    if (image.Bands == 4 || image.Bands == 2) owned.Add(image = image.ExtractBand(0, image.Bands - 1));
-                    if (image.Bands == 1) owned.Add(image = image.Bandjoin(image, image));
-                    if (image.Bands != 3) throw new InvalidDataException($"{path}: expected an RGB image, found {loaded.Bands} bands");
-                }
-                else if (bands == 1 && image.Bands != 1)
-                {
-                    throw new InvalidDataException($"{path}: expected a single-band label image, found {image.Bands} bands");
-                }
-                var bytes = image.WriteToMemory<byte>();
-                return new PatchPixels(bytes, image.Width, image.Height, image.Bands);
-            }
-            finally
-            {
-                foreach (var i in owned) i.Dispose();
-            }
+            if (bands == 1 && loaded.Bands != 1)
+                throw new InvalidDataException($"{path}: expected a single-band label image, found {loaded.Bands} bands");
+            return new PatchPixels(loaded.WriteToMemory<byte>(), loaded.Width, loaded.Height, loaded.Bands);
         }
         catch (VipsException e)
         {

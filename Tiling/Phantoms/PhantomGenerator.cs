@@ -28,36 +28,30 @@ public static class PhantomGenerator
     {
         options.Validate();
         VipsSetup.EnsureInitialised();
-        var owned = new List<Image>();
+        var chain = new VipsChain();
         try
         {
             var layout = PhantomLayout.Plan(options);
-            var labels = Keep(owned, BuildLabels(options, layout, owned));
-            var rgb = Keep(owned, BuildRgb(options, labels, owned));
-            return new Phantom(labels, rgb, layout.ClassFractions, owned);
+            var labels = chain.Add(BuildLabels(options, layout, chain));
+            var rgb = chain.Add(BuildRgb(options, labels, chain));
+            return new Phantom(labels, rgb, layout.ClassFractions, chain);
         }
         catch
         {
-            foreach (var i in owned) i.Dispose();
+            chain.Dispose();
             throw;
         }
     }
 
-    private static Image Keep(List<Image> owned, Image image)
+    private static Image BuildLabels(PhantomOptions o, PhantomLayout layout, VipsChain chain)
     {
-        owned.Add(image);
-        return image;
-    }
-
-    private static Image BuildLabels(PhantomOptions o, PhantomLayout layout, List<Image> owned)
-    {
-        Image K(Image i) => Keep(owned, i);
+        Image K(Image i) => chain.Add(i);
         int w = o.Width, h = o.Height;
-        var tissue = K(layout.TissueField(w, h, 1, owned) > layout.TissueThreshold);
+        var tissue = K(layout.TissueField(w, h, 1, chain) > layout.TissueThreshold);
         Image? best = null, index = null;
         for (int c = 0; c < TissueClasses; c++)
         {
-            var field = K(layout.ClassField(c, w, h, 1, owned));
+            var field = K(layout.ClassField(c, w, h, 1, chain));
             if (best is null)
             {
                 best = field;
@@ -71,9 +65,9 @@ public static class PhantomGenerator
         return K(tissue.Ifthenelse(index!, 0.0)).Cast(Enums.BandFormat.Uchar);
     }
 
-    private static Image BuildRgb(PhantomOptions o, Image labels, List<Image> owned)
+    private static Image BuildRgb(PhantomOptions o, Image labels, VipsChain chain)
     {
-        Image K(Image i) => Keep(owned, i);
+        Image K(Image i) => chain.Add(i);
         int w = o.Width, h = o.Height;
         int seed = o.Seed;
         // Fine textures are drawn on a grid of about 1 µm and interpolated up: Worley noise is the costly generator,
@@ -164,18 +158,17 @@ public static class PhantomGenerator
     }
 }
 
-/// <summary>A generated phantom: the lazy label and RGB images (owned; disposed with the phantom).</summary>
+/// <summary>A generated phantom: the lazy label and RGB images (owned with every image they are made of; disposed with the phantom).</summary>
 public sealed class Phantom : IDisposable
 {
-    private readonly List<Image> _owned;
-    private bool _disposed;
+    private readonly VipsChain _images;
 
-    internal Phantom(Image labels, Image rgb, IReadOnlyList<double> plannedFractions, List<Image> owned)
+    internal Phantom(Image labels, Image rgb, IReadOnlyList<double> plannedFractions, VipsChain images)
     {
         Labels = labels;
         Rgb = rgb;
         PlannedClassFractions = plannedFractions;
-        _owned = owned;
+        _images = images;
     }
 
     /// <summary>Single-band uchar class ids 0..7.</summary>
@@ -187,12 +180,7 @@ public sealed class Phantom : IDisposable
     /// <summary>Class areas (fractions of the slide, index = class id) estimated on the subsampled plan.</summary>
     public IReadOnlyList<double> PlannedClassFractions { get; }
 
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-    }
+    public void Dispose() => _images.Dispose();
 }
 
 /// <summary>Derives independent generator seeds from the user's seed (libvips' generators take an int).</summary>

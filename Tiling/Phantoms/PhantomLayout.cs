@@ -1,4 +1,5 @@
 using NetVips;
+using WsiSegment.Tiling.Slides;
 
 namespace WsiSegment.Tiling.Phantoms;
 
@@ -43,70 +44,57 @@ internal sealed class PhantomLayout
     }
 
     /// <summary>Tissue field at 1/k of full size (k = 1: the real thing). Large = tissue.</summary>
-    public Image TissueField(int width, int height, int k, List<Image> owned) =>
-        Octaves(width, height, k, _tissueCell, [(1.0, 1), (0.5, 2), (0.25, 4)], 10, owned, 0);
+    public Image TissueField(int width, int height, int k, VipsChain chain) =>
+        Octaves(width, height, k, _tissueCell, [(1.0, 1), (0.5, 2), (0.25, 4)], 10, chain, 0);
 
     /// <summary>Class c's field (0-based among the tissue classes) with its tuned bias; the arg-max wins.</summary>
-    public Image ClassField(int c, int width, int height, int k, List<Image> owned) =>
-        Octaves(width, height, k, _classCell, [(1.0, 1), (0.45, 4)], 20 + 2 * c, owned, _bias[c]);
+    public Image ClassField(int c, int width, int height, int k, VipsChain chain) =>
+        Octaves(width, height, k, _classCell, [(1.0, 1), (0.45, 4)], 20 + 2 * c, chain, _bias[c]);
 
-    private Image Octaves(int width, int height, int k, int cell, (double Amp, int Div)[] octaves, int salt, List<Image> owned, double bias)
+    private Image Octaves(int width, int height, int k, int cell, (double Amp, int Div)[] octaves, int salt, VipsChain chain, double bias)
     {
         Image? acc = null;
         int w = (width + k - 1) / k, h = (height + k - 1) / k;
         for (int i = 0; i < octaves.Length; i++)
         {
             var (amp, div) = octaves[i];
-            var p = Keep(owned, Image.Perlin(w, h, cellSize: Math.Max(1, cell / div / k), seed: Seeds.Of(_seed, salt + 97 * i)));
-            var scaled = Keep(owned, p.Linear([amp], [i == 0 ? bias : 0.0]));
-            acc = acc is null ? scaled : Keep(owned, acc + scaled);
+            var p = chain.Add(Image.Perlin(w, h, cellSize: Math.Max(1, cell / div / k), seed: Seeds.Of(_seed, salt + 97 * i)));
+            var scaled = chain.Add(p.Linear([amp], [i == 0 ? bias : 0.0]));
+            acc = acc is null ? scaled : chain.Add(acc + scaled);
         }
         return acc!;
     }
 
-    private static Image Keep(List<Image> owned, Image i)
-    {
-        owned.Add(i);
-        return i;
-    }
-
     private void Tune(PhantomOptions o, int k)
     {
-        var owned = new List<Image>();
-        try
-        {
-            float[] tissue = Read(TissueField(o.Width, o.Height, k, owned));
-            var fields = new float[Classes][];
-            for (int c = 0; c < Classes; c++) fields[c] = Read(ClassField(c, o.Width, o.Height, k, owned));
-            int n = tissue.Length;
+        using var chain = new VipsChain();
+        float[] tissue = Read(TissueField(o.Width, o.Height, k, chain));
+        var fields = new float[Classes][];
+        for (int c = 0; c < Classes; c++) fields[c] = Read(ClassField(c, o.Width, o.Height, k, chain));
+        int n = tissue.Length;
 
-            var sorted = (float[])tissue.Clone();
-            Array.Sort(sorted);
-            TissueThreshold = o.TissueFraction >= 1.0
-                ? -1e30
-                : sorted[Math.Clamp((int)Math.Round((1 - o.TissueFraction) * n), 0, n - 1)];
-            var inTissue = new List<int>(n);
-            for (int i = 0; i < n; i++)
-                if (tissue[i] > TissueThreshold) inTissue.Add(i);
+        var sorted = (float[])tissue.Clone();
+        Array.Sort(sorted);
+        TissueThreshold = o.TissueFraction >= 1.0
+            ? -1e30
+            : sorted[Math.Clamp((int)Math.Round((1 - o.TissueFraction) * n), 0, n - 1)];
+        var inTissue = new List<int>(n);
+        for (int i = 0; i < n; i++)
+            if (tissue[i] > TissueThreshold) inTissue.Add(i);
 
-            // Nudge each class's bias toward an equal share of the tissue (a few dozen cheap passes).
-            var counts = new int[Classes];
-            for (int iter = 0; iter < 60; iter++)
-            {
-                Count(fields, inTissue, counts);
-                if (iter == 59) break;
-                for (int c = 0; c < Classes; c++)
-                    _bias[c] += 0.25 * (1.0 / Classes - counts[c] / (double)Math.Max(1, inTissue.Count));
-            }
-            var fractions = new double[PhantomClasses.Count];
-            fractions[0] = 1 - inTissue.Count / (double)n;
-            for (int c = 0; c < Classes; c++) fractions[c + 1] = counts[c] / (double)n;
-            ClassFractions = fractions;
-        }
-        finally
+        // Nudge each class's bias toward an equal share of the tissue (a few dozen cheap passes).
+        var counts = new int[Classes];
+        for (int iter = 0; iter < 60; iter++)
         {
-            foreach (var i in owned) i.Dispose();
+            Count(fields, inTissue, counts);
+            if (iter == 59) break;
+            for (int c = 0; c < Classes; c++)
+                _bias[c] += 0.25 * (1.0 / Classes - counts[c] / (double)Math.Max(1, inTissue.Count));
         }
+        var fractions = new double[PhantomClasses.Count];
+        fractions[0] = 1 - inTissue.Count / (double)n;
+        for (int c = 0; c < Classes; c++) fractions[c + 1] = counts[c] / (double)n;
+        ClassFractions = fractions;
     }
 
     private void Count(float[][] fields, List<int> pixels, int[] counts)

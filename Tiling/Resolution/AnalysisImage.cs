@@ -60,7 +60,8 @@ public sealed class AnalysisImage : IDisposable
         if (x < 0 || y < 0 || width <= 0 || height <= 0 || x + width > Width || y + height > Height)
             throw new ArgumentOutOfRangeException(nameof(x), $"region {x},{y} {width}x{height} is outside the analysis image ({Width}x{Height}) of {Slide.Path}");
         using var crop = _image.Crop(x, y, width, height);
-        VipsRead.Into(crop, rgb, Slide.Path, $"analysis region {x},{y} {width}x{height}");
+        VipsPixels.CopyTo(crop, rgb, (reason, e) =>
+            new CorruptSlideException(Slide.Path, $"pixel data cannot be decoded (analysis region {x},{y} {width}x{height}): {reason}", e));
     }
 
     /// <summary>
@@ -92,43 +93,25 @@ public sealed class AnalysisImage : IDisposable
     {
         if (plan.Scale == 1.0)
             return level.Copy(); // Our own reference, so disposing it never touches the slide's level.
+        using var chain = new VipsChain();
         Image current = level;
-        var owned = new List<Image>();
-        try
-        {
-            double scale = plan.Scale;
-            // Large factors: an exact integer box shrink first (cheap, corner-aligned), Lanczos for the residual (≥ 2).
-            int box = scale >= 4 ? (int)Math.Floor(scale / 2) : 1;
-            if (box > 1)
-            {
-                current = current.Shrink(box, box);
-                owned.Add(current);
-            }
+        double scale = plan.Scale;
+        // Large factors: an exact integer box shrink first (cheap, corner-aligned), Lanczos for the residual (≥ 2).
+        int box = scale >= 4 ? (int)Math.Floor(scale / 2) : 1;
+        if (box > 1)
+            current = chain.Add(current.Shrink(box, box));
             // libvips' reduce centres its output grid on the input: when out·s ≠ in it shifts the samples by
             // (out·s − in)/2 input pixels. Padding the bottom/right (copies of the edge) to a length that is a
             // near-multiple of s removes that shift and keeps the origin exact: analysis pixel x samples level
             // position (x + 0.5)·Scale − 0.5.
-            double residual = scale / box;
-            int padX = PadToMultiple(current.Width, residual), padY = PadToMultiple(current.Height, residual);
-            if (padX > 0 || padY > 0)
-            {
-                current = current.Embed(0, 0, current.Width + padX, current.Height + padY, extend: Enums.Extend.Copy);
-                owned.Add(current);
-            }
-            current = current.Reduce(residual, residual, kernel: Enums.Kernel.Lanczos3);
-            owned.Add(current);
-            if (current.Width != plan.Width || current.Height != plan.Height)
-            {
-                // The padding above adds a few pixels; rounding may leave one short: cut, or copy the edge.
-                current = current.Embed(0, 0, plan.Width, plan.Height, extend: Enums.Extend.Copy);
-                owned.Add(current);
-            }
-            owned.Remove(current);
-            return current;
-        }
-        finally
-        {
-            foreach (var i in owned) i.Dispose();
-        }
+        double residual = scale / box;
+        int padX = PadToMultiple(current.Width, residual), padY = PadToMultiple(current.Height, residual);
+        if (padX > 0 || padY > 0)
+            current = chain.Add(current.Embed(0, 0, current.Width + padX, current.Height + padY, extend: Enums.Extend.Copy));
+        current = chain.Add(current.Reduce(residual, residual, kernel: Enums.Kernel.Lanczos3));
+        // The padding above adds a few pixels; rounding may leave one short: cut, or copy the edge.
+        if (current.Width != plan.Width || current.Height != plan.Height)
+            current = chain.Add(current.Embed(0, 0, plan.Width, plan.Height, extend: Enums.Extend.Copy));
+        return chain.Keep(current);
     }
 }

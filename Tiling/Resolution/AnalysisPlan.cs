@@ -57,7 +57,4 @@ public sealed record AnalysisPlan
 
     /// <summary>µm per level-0 pixel that planning used; null when unknown.</summary>
     public double? Level0Mpp => LevelMpp / LevelDownsample;
-
-    /// <summary>Level-0 coordinate of the top-left corner of analysis pixel (x, y).</summary>
-    public (double X, double Y) ToLevel0(double x, double y) => (x * DownsampleToLevel0, y * DownsampleToLevel0);
 }

@@ -86,7 +86,8 @@ public static class TissueDetector
             // Box-and-Lanczos resize: averaging is what we want for a thumbnail (fine nuclei become a smooth tint).
             resized = shrink > 1.01 ? img.Resize(1.0 / shrink) : img.Copy();
             var rgb = new byte[(long)resized.Width * resized.Height * 3];
-            VipsRead.Into(resized, rgb, slide.Path, $"tissue thumbnail from level {level}");
+            VipsPixels.CopyTo(resized, rgb, (reason, e) =>
+                new CorruptSlideException(slide.Path, $"pixel data cannot be decoded (tissue thumbnail from level {level}): {reason}", e));
             return (rgb, resized.Width, resized.Height);
         }
         catch (VipsException e)

@@ -47,8 +47,6 @@ public sealed class TissueMask
     public double TissueAreaUm2 => TissuePixels * Mpp * Mpp;
     public double TissueAreaMm2 => TissueAreaUm2 / 1e6;
 
-    public bool IsTissue(int i, int j) => Pixels[j * Width + i] != 0;
-
     /// <summary>
     /// Share of tissue in the analysis-space rectangle [x, x+w) × [y, y+h), clipped to the analysis image
     /// (padding outside the image counts neither way). Mask pixels are weighted by their overlap. 0 for an empty clip.

@@ -175,82 +175,74 @@ public sealed class PatchExtractor(ExtractOptions options, ILogger logger)
         int th = Math.Max(1, (int)Math.Round(level0.Height / targetDs));
         // The coarsest level that is still at least as fine as the target, then resampled to the target grid.
         var level = slide.Levels.Where(l => l.Downsample <= targetDs * 1.0001).MaxBy(l => l.Downsample) ?? level0;
-        var owned = new List<Image>();
-        Image K(Image i) { owned.Add(i); return i; }
-        try
-        {
-            var rgb = slide.Level(level.Index);
-            double scale = level.Downsample / targetDs;
-            if (Math.Abs(scale - 1) > 1e-6) rgb = K(rgb.Resize(scale, kernel: Enums.Kernel.Lanczos3));
-            int pw = Math.Max(tw, options.PatchSize), ph = Math.Max(th, options.PatchSize);
-            rgb = K(rgb.Embed(0, 0, pw, ph, extend: Enums.Extend.White));
-            // Beyond the image nothing is labelled.
-            var labelImage = K(K(LabelsOnGrid(s, level0.Width, level0.Height, targetDs, tw, th))
-                .Embed(0, 0, pw, ph, extend: Enums.Extend.Background, background: [LabelValues.Ignore]));
-            logger.LogInformation("{Slide}: level {Level} (downsample {Ds:0.###}) resampled to {W}x{H} at {Mpp} µm/px, {Split}",
-                s.Slide, level.Index, level.Downsample, tw, th, options.TargetMpp, split);
+        using var chain = new VipsChain();
+        var rgb = slide.Level(level.Index);
+        double scale = level.Downsample / targetDs;
+        if (Math.Abs(scale - 1) > 1e-6) rgb = chain.Add(rgb.Resize(scale, kernel: Enums.Kernel.Lanczos3));
+        int pw = Math.Max(tw, options.PatchSize), ph = Math.Max(th, options.PatchSize);
+        rgb = chain.Add(rgb.Embed(0, 0, pw, ph, extend: Enums.Extend.White));
+        // Beyond the image nothing is labelled.
+        var labelImage = chain.Add(chain.Add(LabelsOnGrid(s, level0.Width, level0.Height, targetDs, tw, th))
+            .Embed(0, 0, pw, ph, extend: Enums.Extend.Background, background: [LabelValues.Ignore]));
+        logger.LogInformation("{Slide}: level {Level} (downsample {Ds:0.###}) resampled to {W}x{H} at {Mpp} µm/px, {Split}",
+            s.Slide, level.Index, level.Downsample, tw, th, options.TargetMpp, split);
 
-            int p = options.PatchSize, stride = p - options.Overlap;
-            var xs = Positions(pw, p, stride);
-            var ys = Positions(ph, p, stride);
-            var lab = new byte[p * p];
-            var hist = new long[options.ClassNames.Count];
-            int kept = 0, skipped = 0, unlabelled = 0;
-            int maskIgnore = s.IsGeoJson ? -1 : options.IgnoreValue ?? -1;
-            var lut = s.IsGeoJson ? null : MaskValueMap(s.Annotation);
-            string stem = Stem(s.Slide);
-            foreach (int y in ys)
-            {
-                foreach (int x in xs)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    LabelImage.Read(s.Annotation, labelImage, x, y, p, p, lab);
-                    Array.Clear(hist);
-                    long ignored = 0;
-                    for (int i = 0; i < lab.Length; i++)
-                    {
-                        byte v = lab[i];
-                        if (v == maskIgnore) lab[i] = v = LabelValues.Ignore;
-                        else if (lut is not null) lab[i] = v = lut[v];
-                        if (v == LabelValues.Ignore) { ignored++; continue; }
-                        if (v >= hist.Length)
-                            throw new LabelFileException(s.Annotation, $"label value {v} near ({x}, {y}) at {options.TargetMpp} µm/px is not a class (there are {hist.Length}; 255 or --ignore-value mark unlabelled pixels)");
-                        hist[v]++;
-                    }
-                    if (ignored == lab.Length)
-                    {
-                        unlabelled++;
-                        continue;
-                    }
-                    if (hist[0] == lab.Length - ignored && !KeepBackgroundPatch(stem, x, y))
-                    {
-                        skipped++;
-                        continue;
-                    }
-                    string name = $"{stem}_{x:D6}_{y:D6}.png";
-                    using (var patch = rgb.Crop(x, y, p, p))
-                        Save(patch, Path.Combine(imagesDir, name));
-                    using (var labelPatch = Image.NewFromMemory(lab, p, p, 1, Enums.BandFormat.Uchar))
-                        Save(labelPatch, Path.Combine(labelsDir, name));
-                    var c = CultureInfo.InvariantCulture;
-                    csv.Append(c, $"images/{name},labels/{name},{Csv(s.Slide)},{Math.Round(x * targetDs).ToString(c)},{Math.Round(y * targetDs).ToString(c)},{level.Index},{targetDs.ToString("0.######", c)},{split}");
-                    for (int k = 0; k < hist.Length; k++)
-                    {
-                        csv.Append(',').Append(hist[k].ToString(c));
-                        classPixels[k] += hist[k];
-                    }
-                    csv.Append(',').Append(ignored.ToString(c)).Append(',').Append(options.TargetMpp.ToString("0.######", c)).Append('\n');
-                    classPixels[^1] += ignored;
-                    kept++;
-                }
-            }
-            logger.LogInformation("{Slide}: {Kept} patches, {Skipped} background-only and {Unlabelled} unlabelled skipped", s.Slide, kept, skipped, unlabelled);
-            return (kept, skipped, unlabelled);
-        }
-        finally
+        int p = options.PatchSize, stride = p - options.Overlap;
+        var xs = Positions(pw, p, stride);
+        var ys = Positions(ph, p, stride);
+        var lab = new byte[p * p];
+        var hist = new long[options.ClassNames.Count];
+        int kept = 0, skipped = 0, unlabelled = 0;
+        int maskIgnore = s.IsGeoJson ? -1 : options.IgnoreValue ?? -1;
+        var lut = s.IsGeoJson ? null : MaskValueMap(s.Annotation);
+        string stem = Stem(s.Slide);
+        foreach (int y in ys)
         {
-            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+            foreach (int x in xs)
+            {
+                ct.ThrowIfCancellationRequested();
+                LabelImage.Read(s.Annotation, labelImage, x, y, p, p, lab);
+                Array.Clear(hist);
+                long ignored = 0;
+                for (int i = 0; i < lab.Length; i++)
+                {
+                    byte v = lab[i];
+                    if (v == maskIgnore) lab[i] = v = LabelValues.Ignore;
+                    else if (lut is not null) lab[i] = v = lut[v];
+                    if (v == LabelValues.Ignore) { ignored++; continue; }
+                    if (v >= hist.Length)
+                        throw new LabelFileException(s.Annotation, $"label value {v} near ({x}, {y}) at {options.TargetMpp} µm/px is not a class (there are {hist.Length}; 255 or --ignore-value mark unlabelled pixels)");
+                    hist[v]++;
+                }
+                if (ignored == lab.Length)
+                {
+                    unlabelled++;
+                    continue;
+                }
+                if (hist[0] == lab.Length - ignored && !KeepBackgroundPatch(stem, x, y))
+                {
+                    skipped++;
+                    continue;
+                }
+                string name = $"{stem}_{x:D6}_{y:D6}.png";
+                using (var patch = rgb.Crop(x, y, p, p))
+                    Save(patch, Path.Combine(imagesDir, name));
+                using (var labelPatch = Image.NewFromMemory(lab, p, p, 1, Enums.BandFormat.Uchar))
+                    Save(labelPatch, Path.Combine(labelsDir, name));
+                var c = CultureInfo.InvariantCulture;
+                csv.Append(c, $"images/{name},labels/{name},{Csv(s.Slide)},{Math.Round(x * targetDs).ToString(c)},{Math.Round(y * targetDs).ToString(c)},{level.Index},{targetDs.ToString("0.######", c)},{split}");
+                for (int k = 0; k < hist.Length; k++)
+                {
+                    csv.Append(',').Append(hist[k].ToString(c));
+                    classPixels[k] += hist[k];
+                }
+                csv.Append(',').Append(ignored.ToString(c)).Append(',').Append(options.TargetMpp.ToString("0.######", c)).Append('\n');
+                classPixels[^1] += ignored;
+                kept++;
+            }
         }
+        logger.LogInformation("{Slide}: {Kept} patches, {Skipped} background-only and {Unlabelled} unlabelled skipped", s.Slide, kept, skipped, unlabelled);
+        return (kept, skipped, unlabelled);
     }
 
     /// <summary>For masks, <c>--class-map</c> maps values: "4=2" merges class 4 into 2, "7=ignore" makes 7 unlabelled.</summary>

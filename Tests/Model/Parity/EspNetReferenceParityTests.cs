@@ -17,7 +17,7 @@ public class EspNetReferenceParityTests
     private static Tensor ReferenceInput() =>
         tensor(ReferenceData.Floats($"{ReferenceData.Frame}_input_1x3x512x1024.f32.gz"), [1, 3, 512, 1024]);
 
-    internal static nn.Module<Tensor, Tensor> LoadReference(ModelArchitecture arch)
+    internal static SegmentationNetwork LoadReference(ModelArchitecture arch)
     {
         string file = arch == ModelArchitecture.EspNet ? "espnet_p2q8_c20.safetensors" : "espnetc_p2q8_c20.safetensors";
         var content = SafetensorsFile.Read(ReferenceData.File(file));
