@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WsiSegment.Processor.Cli;
@@ -51,7 +52,7 @@ public sealed class ClusterSubmitter(SlurmClient slurm, ILogger log)
         ClusterJob.WriteSegmentOptions(jobDir, segment with { ModelPath = model });
         string script = Path.Combine(jobDir, ClusterJob.ScriptFileName);
         string text = SbatchScript.Render(job, options, jobDir, SbatchScript.SelfCommand());
-        Watch.AtomicFile.WriteAllText(script, text);
+        AtomicFile.WriteAllText(script, text);
         job.Write(jobDir);
         if (dryRun) return new Submitted(job, jobDir, script, text);
 

@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
