@@ -22,7 +22,7 @@ public sealed class ClusterSubmitter(SlurmClient slurm, ILogger log)
         var full = slides.Select(Path.GetFullPath).ToList();
         foreach (var s in full)
             if (!File.Exists(s)) throw new UserError($"{s}: slide not found");
-        var clash = full.GroupBy(SlideSegmenter.SlideStem).FirstOrDefault(g => g.Count() > 1);
+        var clash = full.GroupBy(SlideOutputs.StemOf).FirstOrDefault(g => g.Count() > 1);
         if (clash is not null)
             throw new UserError($"{string.Join(", ", clash)}: these slides would write the same outputs {clash.Key}.* in one folder; submit them to different output folders");
 

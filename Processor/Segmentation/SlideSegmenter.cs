@@ -128,7 +128,7 @@ public sealed class SlideSegmenter : IDisposable
         {
             double targetMpp = _options.Mpp ?? _model.Card.TrainedMpp
                 ?? throw new UserError($"{_modelPath}: the model card records no training MPP; pass --mpp");
-            var plan = Plan(slide, targetMpp);
+            var plan = Plan(slide, slidePath, targetMpp);
             using var staging = new OutputStaging(outputs);
             staged = staging;
             var files = staging.Files;
@@ -197,7 +197,7 @@ public sealed class SlideSegmenter : IDisposable
     }
 
     /// <summary>The analysis level and scale for the model's resolution.</summary>
-    private AnalysisPlan Plan(SlideSource slide, double targetMpp)
+    private AnalysisPlan Plan(SlideSource slide, string slidePath, double targetMpp)
     {
         AnalysisPlan plan;
         try
@@ -206,10 +206,10 @@ public sealed class SlideSegmenter : IDisposable
         }
         catch (MissingMppException e)
         {
-            throw new UserError($"{slide.Path}: {e.Message}", e);
+            throw new UserError($"{slidePath}: {e.Message}", e);
         }
         if (plan.CoarserThanTarget)
-            _log.LogWarning("{Slide}: no level is as fine as {Target} µm/px; analysing at {Mpp:0.###} µm/px", slide.Path, targetMpp, plan.AnalysisMpp);
+            _log.LogWarning("{Slide}: no level is as fine as {Target} µm/px; analysing at {Mpp:0.###} µm/px", slidePath, targetMpp, plan.AnalysisMpp);
         return plan;
     }
 
@@ -225,9 +225,6 @@ public sealed class SlideSegmenter : IDisposable
         try { await write(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw OutputWriteException.From(path, e); }
     }
-
-    /// <summary>File name without its slide extension(s): "a.b.svs" → "a.b", "x.ome.tif" → "x".</summary>
-    public static string SlideStem(string path) => SlideOutputs.StemOf(path);
 
     /// <summary>The stream's progress as the slide's, reported on the merging thread (in order with the stages after it).</summary>
     private sealed class SegmentingProgress(string slide, IProgress<PipelineProgress> to) : IProgress<InferenceProgress>
