@@ -213,11 +213,17 @@ public sealed class SlideSegmenter : IDisposable
         return plan;
     }
 
-    /// <summary>Runs a write of <paramref name="path"/> done by code that throws plain I/O errors, as an output write.</summary>
+    /// <summary>Runs a write of <paramref name="path"/> by code that throws plain I/O errors (or libvips', saving an
+    /// image already in memory: only the file can fail) as an output write.</summary>
     private static void Written(string path, Action write)
     {
         try { write(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw OutputWriteException.From(path, e); }
+        catch (NetVips.VipsException e)
+        {
+            string reason = string.Join("; ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            throw new OutputWriteException(path, reason, e);
+        }
     }
 
     private static async Task WrittenAsync(string path, Func<Task> write)
