@@ -137,7 +137,7 @@ public sealed class SlideSegmenter : IDisposable
             {
                 tissue = clock.Time("tissue", () => TissueDetector.Detect(slide, plan,
                     new TissueOptions { MinObjectAreaUm2 = _options.MinTissueObjectUm2 }, _logs.CreateLogger("tissue")));
-                Written(files.Tissue, () => tissue.SavePng(files.Tissue));
+                OutputWrite.Run(files.Tissue, () => tissue.SavePng(files.Tissue));
                 // The detector's working arrays (large-object garbage) stay committed through the whole stream unless collected now.
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             }
@@ -153,18 +153,8 @@ public sealed class SlideSegmenter : IDisposable
             PatchStreamStats stream;
             using (var spool = LabelSpool.CreateTemporary(plan.Width, plan.Height, staging.StagingDir))
             {
-                var geometry = new StitchGeometry(plan.Width, plan.Height, grid.Tile, grid.Overlap, _engine.Classes);
-                using (var accumulator = new BandAccumulator(geometry, spool, StitchChoices.BlendModeOf(_options.Blend), TileScores.Logits))
-                {
-                    using (var analysis = AnalysisImage.Open(slide, plan))
-                    using (var reader = new BandReader(analysis, grid, selection))
-                    {
-                        var merged = progress is null ? null : new SegmentingProgress(slidePath, progress);
-                        stream = await new PatchInferer(_options.BatchSize, clock).RunAsync(token => reader.ReadPatches(null, token), grid.Count, grid.Tile,
-                            new EnginePredictor(_engine), new AccumulatorMerger(accumulator), merged, ct);
-                    }
-                    counts = accumulator.Complete();
-                }
+                (counts, stream) = await StreamAsync(slide, plan, grid, selection, spool, clock,
+                    progress is null ? null : new SegmentingProgress(slidePath, progress), ct);
                 // The stream's memory (carry strip, activations, patch buffers) is idle while the outputs are written.
                 TorchRuntime.ReleaseFreedMemory();
 
@@ -177,7 +167,7 @@ public sealed class SlideSegmenter : IDisposable
                 ClassStatistics.From(counts, classes, plan.AnalysisMpp), clock, stream, total.Elapsed,
                 Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart, files, warnings));
             string json = JsonSerializer.Serialize(report, JsonOutput.Options);
-            await WrittenAsync(files.Report, () => File.WriteAllTextAsync(files.Report, json, ct));
+            await OutputWrite.RunAsync(files.Report, () => File.WriteAllTextAsync(files.Report, json, ct));
             ct.ThrowIfCancellationRequested();
             staging.Commit(order: [Path.GetFileName(files.Report)]);
             _log.LogInformation("Segmented {Slide} in {Seconds:0.0}s ({MPs:0.00} MP/s, peak RSS {RssMb} MB)",
@@ -196,6 +186,22 @@ public sealed class SlideSegmenter : IDisposable
         }
     }
 
+    /// <summary>Patches from the band reader through the network into the blending accumulator, which fills the spool.</summary>
+    private async Task<(ClassPixelCounts, PatchStreamStats)> StreamAsync(SlideSource slide, AnalysisPlan plan, PatchGrid grid, PatchSelection selection,
+        LabelSpool spool, StageClock clock, IProgress<InferenceProgress>? progress, CancellationToken ct)
+    {
+        var geometry = new StitchGeometry(plan.Width, plan.Height, grid.Tile, grid.Overlap, _engine.Classes);
+        using var accumulator = new BandAccumulator(geometry, spool, StitchChoices.BlendModeOf(_options.Blend), TileScores.Logits);
+        PatchStreamStats stream;
+        using (var analysis = AnalysisImage.Open(slide, plan))
+        using (var reader = new BandReader(analysis, grid, selection))
+        {
+            stream = await new PatchInferer(_options.BatchSize, clock).RunAsync(token => reader.ReadPatches(null, token), grid.Count, grid.Tile,
+                new EnginePredictor(_engine), new AccumulatorMerger(accumulator), progress, ct);
+        }
+        return (accumulator.Complete(), stream);
+    }
+
     /// <summary>The analysis level and scale for the model's resolution.</summary>
     private AnalysisPlan Plan(SlideSource slide, string slidePath, double targetMpp)
     {
@@ -211,25 +217,6 @@ public sealed class SlideSegmenter : IDisposable
         if (plan.CoarserThanTarget)
             _log.LogWarning("{Slide}: no level is as fine as {Target} µm/px; analysing at {Mpp:0.###} µm/px", slidePath, targetMpp, plan.AnalysisMpp);
         return plan;
-    }
-
-    /// <summary>Runs a write of <paramref name="path"/> by code that throws plain I/O errors (or libvips', saving an
-    /// image already in memory: only the file can fail) as an output write.</summary>
-    private static void Written(string path, Action write)
-    {
-        try { write(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw OutputWriteException.From(path, e); }
-        catch (NetVips.VipsException e)
-        {
-            string reason = string.Join("; ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            throw new OutputWriteException(path, reason, e);
-        }
-    }
-
-    private static async Task WrittenAsync(string path, Func<Task> write)
-    {
-        try { await write(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw OutputWriteException.From(path, e); }
     }
 
     /// <summary>The stream's progress as the slide's, reported on the merging thread (in order with the stages after it).</summary>
