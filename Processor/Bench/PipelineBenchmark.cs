@@ -15,6 +15,7 @@ using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Commands;
 using WsiSegment.Processor.Segmentation;
 using WsiSegment.Tiling.Phantoms;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Bench;
 
@@ -170,7 +171,7 @@ public static class PipelineBenchmark
         var r = await SelfProcess.RunAsync(args, ct);
         if (r.ExitCode != 0)
             throw new InvalidOperationException($"segment of the {size} phantom failed: {r.Stderr.Trim()}");
-        string reportPath = Path.Combine(slideDir, outName, Path.GetFileNameWithoutExtension(files.Slide) + ".json");
+        string reportPath = SlideOutputs.For(files.Slide, Path.Combine(slideDir, outName)).Report;
         var report = JsonSerializer.Deserialize<SegmentReport>(await File.ReadAllTextAsync(reportPath, ct), JsonOutput.Options)
             ?? throw new InvalidOperationException(reportPath + ": empty report");
         double computed = (double)report.Patches.Run * report.Analysis.Tile * report.Analysis.Tile / 1e6 / report.TotalSeconds;

@@ -6,6 +6,7 @@ using Spectre.Console;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Commands;
 using WsiSegment.Processor.Segmentation;
+using WsiSegment.Stitching.Output;
 using WsiSegment.Tiling.Labels;
 
 namespace WsiSegment.Processor.Bench;
@@ -68,12 +69,12 @@ public static class TileBenchmark
                             "--tile", tile.ToString(CultureInfo.InvariantCulture), "--overlap", o.ToString(CultureInfo.InvariantCulture), "--precision", precision], token);
                         if (r.ExitCode != 0)
                             throw new InvalidOperationException($"segment with {tile} px tiles in {precision} failed: {r.Stderr.Trim()}");
-                        string stem = Path.Combine(outDir, SlideSegmenter.SlideStem(phantom.Slide));
-                        var report = JsonSerializer.Deserialize<SegmentReport>(await File.ReadAllTextAsync(stem + ".json", token), JsonOutput.Options)
-                            ?? throw new InvalidOperationException(stem + ".json: empty report");
+                        var outputs = SlideOutputs.For(phantom.Slide, outDir);
+                        var report = JsonSerializer.Deserialize<SegmentReport>(await File.ReadAllTextAsync(outputs.Report, token), JsonOutput.Options)
+                            ?? throw new InvalidOperationException(outputs.Report + ": empty report");
                         double? agreement = null;
-                        if (precision == "fp32") fp32Mask = stem + ".mask.tif";
-                        else if (fp32Mask is not null) agreement = LabelAgreement.Fraction(fp32Mask, stem + ".mask.tif");
+                        if (precision == "fp32") fp32Mask = outputs.Mask;
+                        else if (fp32Mask is not null) agreement = LabelAgreement.Fraction(fp32Mask, outputs.Mask);
                         double slidePixels = (double)report.Analysis.Width * report.Analysis.Height;
                         double computed = (double)report.Patches.Run * tile * tile;
                         runs.Add(new Run(tile, precision, report.TotalSeconds, report.Stream?.Seconds ?? double.NaN,

@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using System.Text.Json;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;
@@ -52,7 +53,7 @@ public sealed record ClusterJob
     }
 
     public void Write(string jobDir) =>
-        Watch.AtomicFile.WriteAllText(Path.Combine(jobDir, FileName), JsonSerializer.Serialize(this, JsonOutput.Options));
+        AtomicFile.WriteAllText(Path.Combine(jobDir, FileName), JsonSerializer.Serialize(this, JsonOutput.Options));
 
     public static SegmentOptions ReadSegmentOptions(string jobDir)
     {
@@ -68,5 +69,5 @@ public sealed record ClusterJob
     }
 
     public static void WriteSegmentOptions(string jobDir, SegmentOptions options) =>
-        Watch.AtomicFile.WriteAllText(Path.Combine(jobDir, SegmentFileName), JsonSerializer.Serialize(options, JsonOutput.Options));
+        AtomicFile.WriteAllText(Path.Combine(jobDir, SegmentFileName), JsonSerializer.Serialize(options, JsonOutput.Options));
 }

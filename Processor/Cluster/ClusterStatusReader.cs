@@ -1,6 +1,7 @@
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;
 using WsiSegment.Processor.Watch;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Cluster;
 
@@ -34,7 +35,7 @@ public sealed class ClusterStatusReader(SlurmClient slurm)
         {
             string slide = slides[i];
             int task = i / job.SlidesPerTask;
-            string stem = SlideSegmenter.SlideStem(slide);
+            string stem = SlideOutputs.StemOf(slide);
             byTask.TryGetValue(task, out var t);
             int requeues = t?.RestartCount ?? 0;
             var prior = PriorResults.Read(job.OutDir, SlideUnit.For(Path.GetFileName(slide)));

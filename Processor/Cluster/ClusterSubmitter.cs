@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using WsiSegment.Processor.Cli;
@@ -21,7 +22,7 @@ public sealed class ClusterSubmitter(SlurmClient slurm, ILogger log)
         var full = slides.Select(Path.GetFullPath).ToList();
         foreach (var s in full)
             if (!File.Exists(s)) throw new UserError($"{s}: slide not found");
-        var clash = full.GroupBy(SlideSegmenter.SlideStem).FirstOrDefault(g => g.Count() > 1);
+        var clash = full.GroupBy(SlideOutputs.StemOf).FirstOrDefault(g => g.Count() > 1);
         if (clash is not null)
             throw new UserError($"{string.Join(", ", clash)}: these slides would write the same outputs {clash.Key}.* in one folder; submit them to different output folders");
 
@@ -51,7 +52,7 @@ public sealed class ClusterSubmitter(SlurmClient slurm, ILogger log)
         ClusterJob.WriteSegmentOptions(jobDir, segment with { ModelPath = model });
         string script = Path.Combine(jobDir, ClusterJob.ScriptFileName);
         string text = SbatchScript.Render(job, options, jobDir, SbatchScript.SelfCommand());
-        Watch.AtomicFile.WriteAllText(script, text);
+        AtomicFile.WriteAllText(script, text);
         job.Write(jobDir);
         if (dryRun) return new Submitted(job, jobDir, script, text);
 

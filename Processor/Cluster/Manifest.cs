@@ -1,3 +1,5 @@
+using WsiSegment.Stitching.Output;
+
 namespace WsiSegment.Processor.Cluster;
 
 /// <summary>A list of slides, one path per line, relative ones from the manifest's folder (blank lines and lines
@@ -23,5 +25,5 @@ public static class Manifest
 
     /// <summary>Writes absolute paths, so that tasks started in any folder on any node find the same files.</summary>
     public static void Write(string path, IEnumerable<string> slides) =>
-        Watch.AtomicFile.WriteAllText(path, string.Concat(slides.Select(s => Path.GetFullPath(s) + "\n")));
+        AtomicFile.WriteAllText(path, string.Concat(slides.Select(s => Path.GetFullPath(s) + "\n")));
 }

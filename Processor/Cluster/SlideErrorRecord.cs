@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using System.Text.Json;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Watch;
@@ -12,7 +13,7 @@ public static class SlideErrorRecord
 {
     public sealed record Entry(SlideFailure Failure, string? JobId, int? TaskId, string? Node, int RestartCount);
 
-    public static string PathOf(string outDir, string stem) => Path.Combine(outDir, stem + ".error.json");
+    public static string PathOf(string outDir, string stem) => new SlideOutputs(outDir, stem).Error;
 
     public static void Write(string outDir, string stem, Entry entry) =>
         AtomicFile.WriteAllText(PathOf(outDir, stem), JsonSerializer.Serialize(entry, JsonOutput.Options));

@@ -6,6 +6,7 @@ using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;
 using WsiSegment.Processor.Watch;
 using WsiSegment.Tiling.Slides;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Cluster;
 
@@ -103,7 +104,7 @@ public sealed class SlurmSlideJob : ISlideJob, IConcurrentSlideJob
             if (slide.State == SlideState.Failed)
             {
                 RemoveLink(outDir, status.Name);
-                var error = SlideErrorRecord.Read(outDir, SlideSegmenter.SlideStem(slidePath));
+                var error = SlideErrorRecord.Read(outDir, SlideOutputs.StemOf(slidePath));
                 string reason = StripPath(slide.Reason ?? "failed", status.Slides[0].Slide);
                 if (error?.Failure.Kind == "transient") throw new IOException($"{slidePath}: {reason} (job {status.JobId})");
                 throw new SlideException(slidePath, reason);
@@ -139,7 +140,7 @@ public sealed class SlurmSlideJob : ISlideJob, IConcurrentSlideJob
 
     private SlideJobResult ResultOf(string outDir, string slidePath)
     {
-        string report = Path.Combine(outDir, SlideSegmenter.SlideStem(slidePath) + ".json");
+        string report = SlideOutputs.For(slidePath, outDir).Report;
         using var doc = JsonDocument.Parse(File.ReadAllBytes(report));
         var root = doc.RootElement;
         string sha = root.GetProperty("slide").GetProperty("sha256").GetString() ?? "";

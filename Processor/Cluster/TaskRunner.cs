@@ -4,6 +4,7 @@ using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;
 using WsiSegment.Processor.Watch;
 using WsiSegment.Tiling.Slides;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Cluster;
 
@@ -40,7 +41,7 @@ public sealed class TaskRunner(ILoggerFactory logs)
             foreach (var slide in mine)
             {
                 if (ct.IsCancellationRequested) break;
-                string stem = SlideSegmenter.SlideStem(slide);
+                string stem = SlideOutputs.StemOf(slide);
                 StagingLeftovers.RemoveAbandoned(job.OutDir, stem, _log);
                 var sw = Stopwatch.StartNew();
                 try

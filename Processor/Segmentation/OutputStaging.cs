@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Segmentation;
 
@@ -7,10 +7,13 @@ namespace WsiSegment.Processor.Segmentation;
 /// only when all are complete, so an interrupted or failed run never leaves a file that looks finished.
 /// Disposing without <see cref="Commit"/> deletes everything staged.
 /// </summary>
-public sealed partial class OutputStaging : IDisposable
+public sealed class OutputStaging : IDisposable
 {
     private readonly string _outDir;
     private bool _committed;
+
+    /// <summary>Stages the outputs <paramref name="outputs"/> names (see <see cref="Files"/>).</summary>
+    public OutputStaging(SlideOutputs outputs) : this(outputs.Dir, outputs.Stem) { }
 
     public OutputStaging(string outDir, string slideStem)
     {
@@ -21,6 +24,7 @@ public sealed partial class OutputStaging : IDisposable
             string stem = slideStem.Length > 100 ? slideStem[..100] : slideStem;
             StagingDir = Path.Combine(outDir, $".staging-{stem}-{Environment.ProcessId}-{Guid.NewGuid():N}");
             Directory.CreateDirectory(StagingDir);
+            Files = new SlideOutputs(StagingDir, slideStem);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -30,22 +34,27 @@ public sealed partial class OutputStaging : IDisposable
 
     public string StagingDir { get; }
 
+    /// <summary>The slide's outputs as they are written: in the staging folder.</summary>
+    public SlideOutputs Files { get; }
+
     /// <summary>Path of a staged output; after <see cref="Commit"/> it lives under the same name in the output folder.</summary>
     public string Staged(string fileName) => Path.Combine(StagingDir, fileName);
 
-    /// <summary>Whether <paramref name="message"/> names a staged path (see <see cref="Publicly"/>).</summary>
-    public bool Names(string message) => message.Contains(StagingDir, StringComparison.Ordinal);
+    /// <summary>Whether <paramref name="path"/> lies in the staging folder.</summary>
+    public bool Holds(string path) =>
+        Path.GetFullPath(path).StartsWith(Path.GetFullPath(StagingDir) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>
-    /// An error's text with staged paths given as the outputs they stand for: the user knows OUTDIR/STEM.mask.tif, not
-    /// the hidden staging folder nor the temporary ".NAME.GUID.part" names files are written under before their rename.
+    /// A failure to write a staged file given as the output it stands for: the user knows OUTDIR/STEM.mask.tif, not
+    /// the hidden staging folder. Failures naming files elsewhere are returned as they are.
     /// </summary>
-    public string Publicly(string message) =>
-        TemporaryName().Replace(message.Replace(StagingDir, _outDir, StringComparison.Ordinal), "$1");
-
-    // AtomicFile.TemporaryName: "." + file name + "." + 32 hex digits + ".part".
-    [GeneratedRegex(@"(?<=[/\\])\.([^/\\]+)\.[0-9a-f]{32}\.part")]
-    private static partial Regex TemporaryName();
+    public OutputWriteException Publish(OutputWriteException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (!Holds(e.Path)) return e;
+        string relative = Path.GetRelativePath(Path.GetFullPath(StagingDir), Path.GetFullPath(e.Path));
+        return e.Published(Path.Combine(_outDir, relative), StagingDir, _outDir);
+    }
 
     /// <summary>Moves every staged file into the output folder (replacing older results) and removes the staging folder.</summary>
     public IReadOnlyList<string> Commit(IEnumerable<string>? order = null)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WsiSegment.Processor.Segmentation;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Watch;
 
@@ -11,7 +12,7 @@ public static class PriorResults
 {
     public sealed record Prior(string ReportPath, string? SlideSha256, string? ModelHash);
 
-    public static string ReportPathOf(string outDir, SlideUnit unit) => Path.Combine(outDir, unit.Stem + ".json");
+    public static string ReportPathOf(string outDir, SlideUnit unit) => new SlideOutputs(outDir, unit.Stem).Report;
 
     public static Prior? Read(string outDir, SlideUnit unit)
     {

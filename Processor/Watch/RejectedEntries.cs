@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -44,7 +45,7 @@ public sealed class RejectedEntries(WatchFolders folders, SummaryCsv summary, Wa
         var failure = new SlideFailure(to, reason, "discovery", "NotARegularFile", 0, FailureKind.Permanent.ToString().ToLowerInvariant(), me.Host, me.Pid, DateTimeOffset.UtcNow);
         try
         {
-            AtomicFile.WriteAllText(Path.Combine(dir, SlideUnit.For(name).Stem + ".error.json"), JsonSerializer.Serialize(failure, JsonOutput.Options));
+            AtomicFile.WriteAllText(new SlideOutputs(dir, SlideUnit.For(name).Stem).Error, JsonSerializer.Serialize(failure, JsonOutput.Options));
             summary.Append(new SummaryCsv.Row(DateTimeOffset.UtcNow, name, "rejected", 0, 0, 0, reason, null));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Watch;
 
@@ -44,7 +45,7 @@ public sealed class SegmenterJob : ISlideJob
     {
         var report = await _segmenter.SegmentAsync(slidePath, outDir, progress, ct);
         return new SlideJobResult(
-            Path.Combine(outDir, SlideSegmenter.SlideStem(slidePath) + ".json"),
+            SlideOutputs.For(slidePath, outDir).Report,
             report.Slide.Sha256,
             report.Classes.Select(c => c.AreaMm2 ?? double.NaN).ToList());
     }

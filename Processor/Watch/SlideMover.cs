@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -40,7 +41,7 @@ public sealed class SlideMover(WatchFolders folders, ILogger log)
     public string ToFailed(SlideUnit unit, SlideFailure failure)
     {
         string moved = MoveOut(unit, folders.Failed);
-        string errorPath = Path.Combine(Path.GetDirectoryName(moved)!, unit.Stem + ".error.json");
+        string errorPath = new SlideOutputs(Path.GetDirectoryName(moved)!, unit.Stem).Error;
         AtomicFile.WriteAllText(errorPath, JsonSerializer.Serialize(failure with { Slide = moved }, JsonOutput.Options));
         return moved;
     }
@@ -48,7 +49,7 @@ public sealed class SlideMover(WatchFolders folders, ILogger log)
     private string MoveOut(SlideUnit unit, string dir)
     {
         string target = dir;
-        if (unit.AnyPartIn(target) || File.Exists(Path.Combine(target, unit.Stem + ".error.json")))
+        if (unit.AnyPartIn(target) || File.Exists(new SlideOutputs(target, unit.Stem).Error))
             target = Path.Combine(dir, DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6]);
         if (!unit.MoveParts(folders.Processing, target))
             throw new IOException($"{unit.MainIn(folders.Processing)}: vanished before it could be moved to {dir}");

@@ -1,3 +1,5 @@
+using WsiSegment.Stitching.Output;
+
 namespace WsiSegment.Processor.Watch;
 
 /// <summary>
@@ -15,19 +17,7 @@ public sealed record SlideUnit(string Name, string? CompanionDir)
     /// File name without its slide extension(s) ("x.ome.tif" → "x"): names the output folder and, as the segmenter
     /// names it, the report STEM.json.
     /// </summary>
-    public string Stem
-    {
-        get
-        {
-            string name = Name;
-            int ome = name.LastIndexOf(".ome.", StringComparison.OrdinalIgnoreCase);
-            if (ome > 0 && (name.EndsWith(".ome.tif", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".ome.tiff", StringComparison.OrdinalIgnoreCase)))
-                name = name[..ome];
-            else
-                name = Path.GetFileNameWithoutExtension(name);
-            return name.Length == 0 ? "slide" : name;
-        }
-    }
+    public string Stem => SlideOutputs.StemOf(Name);
 
     public string MainIn(string dir) => Path.Combine(dir, Name);
 

@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using System.Text.Json;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;

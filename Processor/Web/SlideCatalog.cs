@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using WsiSegment.Processor.Cli;
 using WsiSegment.Processor.Segmentation;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Web;
 
@@ -67,7 +68,7 @@ public sealed class SlideCatalog
             IgnoreInaccessible = true,
         };
         return Directory.EnumerateFiles(dir, "*.json", opts)
-            .Where(f => !f.EndsWith(".error.json", StringComparison.Ordinal) && !Path.GetFileName(f).StartsWith('.'));
+            .Where(f => !f.EndsWith(SlideOutputs.ErrorSuffix, StringComparison.Ordinal) && !Path.GetFileName(f).StartsWith('.'));
     }
 
     private SlideEntry? Load(string json)
@@ -108,7 +109,7 @@ public sealed class SlideCatalog
             if (_paths.Resolve(Path.Combine(dir, file)) is { } real)
                 files[key] = real;
         string? slide = FindSlide(report);
-        string name = Path.GetFileName(reportPath)[..^".json".Length];
+        string name = Path.GetFileName(reportPath)[..^SlideOutputs.ReportSuffix.Length];
         var version = new StringBuilder();
         foreach (var f in new[] { reportPath, slide, files.GetValueOrDefault("mask") })
             if (f is not null) { var i = new FileInfo(f); version.Append(f).Append(i.Length).Append(i.LastWriteTimeUtc.Ticks); }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Processor.Web;
 
@@ -20,7 +21,7 @@ public sealed class WatchStatusReader(ServeOptions options)
             if (ReadJson(file) is { } doc) statuses.Add(doc);
         var failed = new List<JsonElement>();
         if (options.FailedDir is { } dir && Directory.Exists(dir))
-            foreach (var f in Directory.EnumerateFiles(dir, "*.error.json").Take(MaxFailedListed))
+            foreach (var f in Directory.EnumerateFiles(dir, "*" + SlideOutputs.ErrorSuffix).Take(MaxFailedListed))
                 if (ReadJson(f) is { } doc) failed.Add(doc);
         failed.Sort((a, b) => string.CompareOrdinal(Str(b, "failedUtc"), Str(a, "failedUtc")));
         return new { watch = statuses.Count > 0, workers = statuses, failed };
@@ -31,7 +32,7 @@ public sealed class WatchStatusReader(ServeOptions options)
     {
         var parts = StatusFiles().Select(f => File.Exists(f) ? File.GetLastWriteTimeUtc(f).Ticks : 0).ToList();
         if (options.FailedDir is { } dir && Directory.Exists(dir))
-            parts.Add(Directory.EnumerateFiles(dir, "*.error.json").Count());
+            parts.Add(Directory.EnumerateFiles(dir, "*" + SlideOutputs.ErrorSuffix).Count());
         return string.Join('-', parts);
     }
 

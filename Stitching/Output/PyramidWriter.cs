@@ -40,12 +40,13 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
             throw new IOException($"label spool {spoolPath} should hold {width}×{height} = {expected} bytes, found {(info.Exists ? info.Length : 0)}");
 
         string? mask = null, ome = null, overlay = null;
+        var names = SlideOutputs.AtPrefix(outputStem);
         var written = new List<string>();
         try
         {
             if (options.Compression == MaskCompression.Deflate && (options.Outputs & (MaskOutputs.Mask | MaskOutputs.OmeMask)) != 0)
             {
-                (mask, ome) = SaveLabels(spoolPath, width, height, outputStem, options, ct);
+                (mask, ome) = SaveLabels(spoolPath, width, height, names, options, ct);
                 if (mask is not null) written.Add(mask);
                 if (ome is not null) written.Add(ome);
             }
@@ -53,12 +54,12 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
             {
                 // LZW and zstd go through libvips' writer (its mode shrink and codecs).
                 if (options.Outputs.HasFlag(MaskOutputs.Mask))
-                    written.Add(mask = Save(spoolPath, width, height, outputStem + ".mask.tif", options, Kind.Mask, ct));
+                    written.Add(mask = Save(spoolPath, width, height, names.Mask, options, Kind.Mask, ct));
                 if (options.Outputs.HasFlag(MaskOutputs.OmeMask))
-                    written.Add(ome = Save(spoolPath, width, height, outputStem + ".mask.ome.tif", options, Kind.Ome, ct));
+                    written.Add(ome = Save(spoolPath, width, height, names.OmeMask, options, Kind.Ome, ct));
             }
             if (options.Outputs.HasFlag(MaskOutputs.Overlay))
-                written.Add(overlay = Save(spoolPath, width, height, outputStem + ".overlay.tif", options, Kind.Overlay, ct));
+                written.Add(overlay = Save(spoolPath, width, height, names.Overlay, options, Kind.Overlay, ct));
         }
         catch
         {
@@ -76,11 +77,11 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
     /// files, 2×2 mode in C#. libvips' writer compressed each file on one thread and built its mode pyramid per file,
     /// the largest cost after the network on a small machine (README, "Why it is built this way").
     /// </summary>
-    private (string? Mask, string? Ome) SaveLabels(string spoolPath, int width, int height, string stem, MaskOutputOptions o, CancellationToken ct)
+    private (string? Mask, string? Ome) SaveLabels(string spoolPath, int width, int height, SlideOutputs names, MaskOutputOptions o, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
-        string? mask = o.Outputs.HasFlag(MaskOutputs.Mask) ? stem + ".mask.tif" : null;
-        string? ome = o.Outputs.HasFlag(MaskOutputs.OmeMask) ? stem + ".mask.ome.tif" : null;
+        string? mask = o.Outputs.HasFlag(MaskOutputs.Mask) ? names.Mask : null;
+        string? ome = o.Outputs.HasFlag(MaskOutputs.OmeMask) ? names.OmeMask : null;
         var finals = new[] { mask, ome }.OfType<string>().ToList();
         bool bigTiff = o.BigTiff ?? (long)width * height * 4 / 3 > BigTiffThreshold;
         double pxPerCm = 10_000.0 / o.Mpp;
@@ -117,7 +118,7 @@ public sealed class PyramidWriter(ILogger<PyramidWriter>? logger = null)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"cannot write {current}: {e.Message}", e);
+            throw OutputWriteException.From(current, e);
         }
         foreach (var final in finals)
             _log.LogInformation("Wrote {File} ({Width}×{Height}, {Megabytes:0.0} MB) in {Seconds:0.0}s",

@@ -10,7 +10,7 @@ namespace WsiSegment.Stitching.Output;
 internal sealed class SoftFailFileTarget : IDisposable
 {
     private readonly FileStream _file;
-    private readonly string _path;
+    private readonly string _path, _temporary;
     private Exception? _error;
 
     /// <param name="path">The file written.</param>
@@ -18,6 +18,7 @@ internal sealed class SoftFailFileTarget : IDisposable
     public SoftFailFileTarget(string path, string name)
     {
         _path = name;
+        _temporary = path;
         _file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16);
         Target = new TargetCustom();
         Target.OnWrite += Write;
@@ -31,7 +32,7 @@ internal sealed class SoftFailFileTarget : IDisposable
     /// <summary>Throws the first I/O error the save met, naming the file.</summary>
     public void ThrowIfFailed()
     {
-        if (_error is not null) throw new IOException($"cannot write {_path}: {_error.Message}", _error);
+        if (_error is not null) throw OutputWriteException.From(_path, _error, _temporary);
     }
 
     public void Dispose()

@@ -16,7 +16,7 @@ internal static class VipsCheck
     public static bool HasKeep => NetVips.NetVips.AtLeastLibvips(8, 15);
 
     /// <summary>
-    /// A libvips failure while writing <paramref name="path"/>: an <see cref="IOException"/> when the file system
+    /// A libvips failure while writing <paramref name="path"/>: an <see cref="OutputWriteException"/> when the file system
     /// refused (worth retrying), else an <see cref="OutputGeometryException"/> (e.g. "affine: output coordinates out of
     /// range"), which is a property of the input and would only fail again.
     /// </summary>
@@ -26,7 +26,7 @@ internal static class VipsCheck
         bool io = text.Contains("unable to write", StringComparison.OrdinalIgnoreCase) || text.Contains("No space", StringComparison.OrdinalIgnoreCase)
             || text.Contains("Permission denied", StringComparison.OrdinalIgnoreCase) || text.Contains("unable to open", StringComparison.OrdinalIgnoreCase)
             || text.Contains("Input/output error", StringComparison.OrdinalIgnoreCase) || text.Contains("Disk quota", StringComparison.OrdinalIgnoreCase);
-        return io ? new IOException($"cannot write {path}: {text}", e) : new OutputGeometryException($"cannot make {path}: {text}", e);
+        return io ? new OutputWriteException(path, AtomicFile.WithFinalNames(text), e) : new OutputGeometryException($"cannot make {path}: {text}", e);
     }
 
     /// <summary>libvips error text on one line.</summary>

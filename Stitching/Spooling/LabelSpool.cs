@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using WsiSegment.Stitching.Blending;
+using WsiSegment.Stitching.Output;
 
 namespace WsiSegment.Stitching.Spooling;
 
@@ -40,7 +41,7 @@ public sealed class LabelSpool : ILabelSink, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"cannot create the label spool {path}: {e.Message}", e);
+            throw OutputWriteException.From(path, e);
         }
         return new LabelSpool(path, handle, width, height);
     }
@@ -68,7 +69,7 @@ public sealed class LabelSpool : ILabelSink, IDisposable
         }
         catch (IOException e)
         {
-            throw new IOException($"cannot write the label spool {Path}: {e.Message}", e);
+            throw OutputWriteException.From(Path, e);
         }
     }
 

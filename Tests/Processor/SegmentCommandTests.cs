@@ -126,6 +126,21 @@ public class SegmentCommandTests
     }
 
     [SharedFact]
+    public void The_report_lists_the_outputs_written_and_no_others()
+    {
+        using var dir = new TempDir("seg");
+        var r = Tool.WsiSegment("segment", Path.Combine(Repo.SharedSlides, "small.svs"), "-o", dir.Path, "--model", TestModels.RandomEspNet(),
+            "--tile", "256", "--overlap", "64", "--no-geojson", "--no-tissue-mask");
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+        using var report = JsonDocument.Parse(File.ReadAllText(dir.File("small.json")));
+        var outputs = report.RootElement.GetProperty("outputs").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        Assert.Equal(new[] { "mask", "omeMask", "overlay", "thumbnail" }.Order(), outputs.Keys.Order());
+        Assert.All(outputs.Values, f => Assert.True(File.Exists(dir.File(f)), f));
+        Assert.False(File.Exists(dir.File("small.geojson")));
+        Assert.False(File.Exists(dir.File("small.tissue.png")));
+    }
+
+    [SharedFact]
     public void Bad_slides_fail_with_one_line_each_and_leave_nothing_while_good_ones_still_run()
     {
         using var dir = new TempDir("seg");

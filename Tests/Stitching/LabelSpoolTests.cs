@@ -1,3 +1,4 @@
+using WsiSegment.Stitching.Output;
 using WsiSegment.Stitching.Spooling;
 using WsiSegment.Tests.Support;
 
@@ -53,7 +54,10 @@ public class LabelSpoolTests
     [Fact]
     public void An_unwritable_place_is_named_in_the_error()
     {
-        var e = Assert.Throws<IOException>(() => LabelSpool.Create("/proc/nope/l.u8", 10, 10));
+        // An I/O failure (retried by the watch), naming the file as a typed output error.
+        var e = Assert.Throws<OutputWriteException>(() => LabelSpool.Create("/proc/nope/l.u8", 10, 10));
         Assert.Contains("/proc/nope/l.u8", e.Message);
+        Assert.Equal("/proc/nope/l.u8", e.Path);
+        Assert.IsAssignableFrom<IOException>(e);
     }
 }

@@ -15,13 +15,19 @@ public class ReportingTests
         var counts = new ClassPixelCounts([1_000_000, 250_000, 0, 750_000, 0, 0, 0, 0]);
         var stats = ClassStatistics.From(counts, TestLabels.Classes, mpp: 2.0);
         Assert.Equal(8, stats.Classes.Count);
-        Assert.Equal(1.0, stats.Classes[1].AreaMm2, 9);   // 250,000 px × 4 µm² = 1 mm²
-        Assert.Equal(3.0, stats.Classes[3].AreaMm2, 9);
-        Assert.Equal(4.0, stats.TissueAreaMm2, 9);      // background is not tissue
+        Assert.Equal(1.0, stats.Classes[1].AreaMm2!.Value, 9);   // 250,000 px × 4 µm² = 1 mm²
+        Assert.Equal(3.0, stats.Classes[3].AreaMm2!.Value, 9);
+        Assert.Equal(4.0, stats.TissueAreaMm2!.Value, 9);      // background is not tissue
         Assert.Equal(0.25, stats.Classes[1].FractionOfTissue, 9);
+        Assert.Equal(0.125, stats.Classes[1].FractionOfImage, 9);
         Assert.Equal("Necrosis", stats.Classes[3].Name);
         Assert.Equal(2_000_000, stats.TotalPixels);
         Assert.Throws<ArgumentOutOfRangeException>(() => ClassStatistics.From(counts, TestLabels.Classes, 0));
+        // Analysed at a level without a known MPP: pixels and fractions, no areas.
+        var unscaled = ClassStatistics.From(counts, TestLabels.Classes, mpp: null);
+        Assert.Null(unscaled.Classes[1].AreaMm2);
+        Assert.Null(unscaled.TissueAreaMm2);
+        Assert.Equal(250_000, unscaled.Classes[1].Pixels);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public class FailureKindTests
         { new UnreadableSlideException("s.tif", "permission denied"), FailureKind.Permanent },
         { new OutputGeometryException("cannot make s.thumb.png: affine: output coordinates out of range"), FailureKind.Permanent },
         { new IOException("cannot write s.mask.tif: No space left on device"), FailureKind.Transient },
+        { new OutputWriteException("s.mask.tif", "No space left on device"), FailureKind.Transient },
         { new OutOfMemoryException(), FailureKind.Transient },
     };
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace WsiSegment.Processor.Segmentation;
+namespace WsiSegment.Processor.Inference;
 
 /// <summary>
 /// Busy time per pipeline stage (reading, inference, stitching, writing…), so a report can say where the time

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace WsiSegment.Processor.Segmentation;
+namespace WsiSegment.Processor.Inference;
 
 /// <summary>
 /// Tasks that work side by side on one slide: the first failure cancels the others, and awaiting them surfaces that
