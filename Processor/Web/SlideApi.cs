@@ -6,7 +6,7 @@ public static class SlideApi
     public static object Summary(SlideEntry e)
     {
         var r = e.Report;
-        var pct = ClassInfo.PercentOfTissue(r.Classes);
+        var pct = ReportClasses.PercentOfTissue(r.Classes);
         return new
         {
             id = e.Id,
@@ -29,7 +29,7 @@ public static class SlideApi
     public static object Detail(SlideEntry e)
     {
         var r = e.Report;
-        var pct = ClassInfo.PercentOfTissue(r.Classes);
+        var pct = ReportClasses.PercentOfTissue(r.Classes);
         var geo = TileService.Geometry(e);
         return new
         {
@@ -39,7 +39,7 @@ public static class SlideApi
             classes = r.Classes.Select(c => new
             {
                 id = c.Id, name = c.Name, colour = c.Colour, pixels = c.Pixels, areaMm2 = c.AreaMm2,
-                percentOfTissue = pct[c.Id], background = ClassInfo.IsBackground(c),
+                percentOfTissue = pct[c.Id], background = ReportClasses.IsBackground(c),
             }),
             deepZoom = new
             {

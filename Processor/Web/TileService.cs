@@ -61,7 +61,7 @@ public sealed partial class TileService(SlideCatalog catalog, OpenSlides open, T
                 return layer == Layer.Slide
                     ? TileRenderer.SlideTile(handle.Slide!, geo, level, rect)
                     : TileRenderer.OverlayTile(handle.MaskPages, entry.Report.Analysis.DownsampleToLevel0, geo, level, rect,
-                        TileRenderer.Palette(entry.Report.Classes.Select(c => (c.Id, c.Colour, ClassInfo.IsBackground(c))), hidden), entry.MaskPath!);
+                        TileRenderer.Palette(entry.Report.Classes.Select(c => (c.Id, c.Colour, ReportClasses.IsBackground(c))), hidden), entry.MaskPath!);
             }, ct);
             cache.Put(key, body);
             return (200, new Tile(body, type, etag), null);
