@@ -61,19 +61,6 @@ public sealed class SlurmClient(ILogger log, TimeSpan? timeout = null)
         catch (JsonException) { return null; }
     }
 
-    /// <summary>Makes a requeued job eligible at once (Slurm otherwise holds it back for about two minutes).</summary>
-    public async Task StartNowAsync(string jobId, CancellationToken ct)
-    {
-        var r = await RunAsync("scontrol", ["update", $"JobId={jobId}", "StartTime=now"], ct);
-        if (r.ExitCode != 0) log.LogDebug("scontrol update JobId={Job} StartTime=now: {Reason}", jobId, OneLine(r.Stderr));
-    }
-
-    public async Task CancelAsync(string jobId, CancellationToken ct)
-    {
-        var r = await RunAsync("scancel", [jobId], ct);
-        if (r.ExitCode != 0) log.LogWarning("scancel {Job}: {Reason}", jobId, OneLine(r.Stderr));
-    }
-
     public static IReadOnlyList<SlurmTask> ParseJobs(string json, string jobId)
     {
         using var doc = JsonDocument.Parse(json);

@@ -27,12 +27,6 @@ public sealed class RealPaths
         return info.Exists && info.Length > 0 && (info.Attributes & (FileAttributes.Device | FileAttributes.Directory)) == 0 ? real : null;
     }
 
-    public bool IsInside(string path)
-    {
-        string? real = RealPath(path);
-        return real is not null && _roots.Any(r => (real + "/").StartsWith(r, StringComparison.Ordinal));
-    }
-
     [DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
     private static extern IntPtr NativeRealPath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
 
