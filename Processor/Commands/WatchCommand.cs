@@ -31,6 +31,7 @@ public static class WatchCommand
         var lease = new Option<double?>("--lease-seconds") { Description = "Claim lease; a claim not renewed this long is taken back (default 120)." };
         var attempts = new Option<int?>("--max-attempts") { Description = "Attempts per slide for transient errors (default 3)." };
         var crashes = new Option<int?>("--max-crashes") { Description = "Attempts per slide that may crash the worker before the slide goes to failed/ (default 2)." };
+        var isolation = new Option<string?>("--isolation") { Description = "process (default: each slide in a supervised worker process, replaced after a crash) or none (in the service's own process)." };
         var grace = new Option<double?>("--grace-seconds") { Description = "On SIGTERM/Ctrl+C the current slide may finish this long, then it is put back (default 60)." };
         var metricsPort = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on this port (default 0: off)." };
         var statusFile = new Option<string?>("--status-file") { Description = "Status file name in the outbox (default status.json)." };
@@ -45,7 +46,7 @@ public static class WatchCommand
 
         var cmd = new Command(Name, "Watch an inbox folder and segment every slide that arrives (a long-running service; systemd-ready).")
         {
-            inbox, outbox, doneDir, failedDir, leaveInPlace, stable, rescan, lease, attempts, crashes, grace, metricsPort, statusFile, force, settings,
+            inbox, outbox, doneDir, failedDir, leaveInPlace, stable, rescan, lease, attempts, crashes, isolation, grace, metricsPort, statusFile, force, settings,
             serve, serveUrls, serveToken,
         };
         segment.AddTo(cmd);
@@ -64,6 +65,7 @@ public static class WatchCommand
             map.Add(lease, "Watch:LeaseSeconds", Num);
             map.Add(attempts, "Watch:MaxAttempts", v => Num(v));
             map.Add(crashes, "Watch:MaxCrashes", v => Num(v));
+            map.Add(isolation, "Watch:Isolation", v => v);
             map.Add(grace, "Watch:GraceSeconds", Num);
             map.Add(metricsPort, "Watch:MetricsPort", v => Num(v));
             map.Add(statusFile, "Watch:StatusFile", v => v);
