@@ -52,6 +52,9 @@ public sealed class IsolatedSlideJob : ISlideJob, IProcessBoundJob
     /// <summary>Seconds the most recent worker took from its start to a loaded model.</summary>
     public double LastStartSeconds => _worker?.StartSeconds ?? 0;
 
+    /// <summary>What the process boundary cost the last slide done (see <see cref="SlideWorkerProcess.LastProtocolSeconds"/>).</summary>
+    public double LastProtocolSeconds { get; private set; }
+
     public async ValueTask<int> ReadyWorkerAsync(CancellationToken ct) => (await WorkerAsync(ct)).Pid;
 
     public async Task<SlideJobResult> RunAsync(string slidePath, string outDir, IProgress<PipelineProgress>? progress, CancellationToken ct)
@@ -59,7 +62,9 @@ public sealed class IsolatedSlideJob : ISlideJob, IProcessBoundJob
         var worker = await WorkerAsync(ct);
         try
         {
-            return await worker.RunSlideAsync(slidePath, outDir, progress, ct);
+            var result = await worker.RunSlideAsync(slidePath, outDir, progress, ct);
+            LastProtocolSeconds = worker.LastProtocolSeconds;
+            return result;
         }
         catch (Exception e) when (e is WorkerCrashedException || (e is OperationCanceledException && worker.HasExited))
         {

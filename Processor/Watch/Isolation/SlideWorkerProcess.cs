@@ -42,6 +42,10 @@ public sealed partial class SlideWorkerProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Of the last slide done: the service's wall seconds less the child's own, i.e. what the process
+    /// boundary cost (request, progress and result lines, waking up on each side).</summary>
+    public double LastProtocolSeconds { get; private set; }
+
     /// <summary>Starts a child and waits until it has loaded the model.</summary>
     public static async Task<SlideWorkerProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, LogLevel logLevel, ILogger log, CancellationToken ct)
     {
@@ -81,6 +85,7 @@ public sealed partial class SlideWorkerProcess : IDisposable
     public async Task<SlideJobResult> RunSlideAsync(string slidePath, string outDir, IProgress<PipelineProgress>? progress, CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
         string? stage = null;
         if (!Send(new WorkerMessage(WorkerMessage.Slide) { SlidePath = slidePath, OutDir = outDir }))
             throw new WorkerCrashedException(slidePath, Pid, started, null, await EndedAsync());
@@ -109,6 +114,7 @@ public sealed partial class SlideWorkerProcess : IDisposable
                     progress?.Report(new PipelineProgress(slidePath, stage ?? "", m.PatchesDone, m.PatchesTotal, m.PatchesPerSecond));
                     break;
                 case WorkerMessage.Done:
+                    LastProtocolSeconds = clock.Elapsed.TotalSeconds - m.Seconds;
                     return new SlideJobResult(m.ReportPath ?? "", m.Sha256 ?? "", m.Areas ?? []);
                 case WorkerMessage.Failed:
                     throw new WorkerReportedException(m.Message ?? "failed in the worker process", m.ExceptionType ?? "Exception",

@@ -97,8 +97,12 @@ public static class WatchWorkerChild
             var progress = new ProgressLines(output, crashOn is { Length: > 0 } && Path.GetFileName(slidePath) == crashOn);
             try
             {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 var result = await job.RunAsync(slidePath, request.OutDir!, progress, cts.Token);
-                output.Send(new WorkerMessage(WorkerMessage.Done) { ReportPath = result.ReportPath, Sha256 = result.SlideSha256, Areas = [.. result.ClassAreasMm2] });
+                output.Send(new WorkerMessage(WorkerMessage.Done)
+                {
+                    ReportPath = result.ReportPath, Sha256 = result.SlideSha256, Areas = [.. result.ClassAreasMm2], Seconds = clock.Elapsed.TotalSeconds,
+                });
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {

@@ -47,6 +47,9 @@ public sealed record WorkerMessage(string Type)
     public string? Sha256 { get; init; }
     public List<double>? Areas { get; init; }
 
+    /// <summary>done: seconds the slide took inside the child (the service's wall time less this is the protocol's cost).</summary>
+    public double Seconds { get; init; }
+
     /// <summary>failed (and a start that could not load the model): the error as the service reports it.</summary>
     public string? Message { get; init; }
     public string? ExceptionType { get; init; }
