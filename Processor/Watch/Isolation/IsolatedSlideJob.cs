@@ -66,9 +66,15 @@ public sealed class IsolatedSlideJob : ISlideJob, IProcessBoundJob
             LastProtocolSeconds = worker.LastProtocolSeconds;
             return result;
         }
-        catch (Exception e) when (e is WorkerCrashedException || (e is OperationCanceledException && worker.HasExited))
+        catch (WorkerCrashedException)
         {
-            Discard(worker, outDir);
+            Discard(worker, outDir, replace: true);
+            throw;
+        }
+        catch (OperationCanceledException) when (worker.HasExited)
+        {
+            // Killed for not stopping when cancelled: usually the service is stopping, so no replacement yet.
+            Discard(worker, outDir, replace: false);
             throw;
         }
     }
@@ -102,14 +108,14 @@ public sealed class IsolatedSlideJob : ISlideJob, IProcessBoundJob
     private Task<SlideWorkerProcess> StartWorker() => Task.Run(() => SlideWorkerProcess.StartAsync(_settings, _logLevel, _log, CancellationToken.None));
 
     /// <summary>Drops a dead (or killed) worker and what it left in the slide's output folder, and starts its
-    /// replacement.</summary>
-    private void Discard(SlideWorkerProcess worker, string outDir)
+    /// replacement if asked.</summary>
+    private void Discard(SlideWorkerProcess worker, string outDir, bool replace)
     {
         _gate.Wait();
         try
         {
             if (ReferenceEquals(_worker, worker)) _worker = null;
-            _starting ??= StartWorker();
+            if (replace) _starting ??= StartWorker();
         }
         finally { _gate.Release(); }
         worker.Dispose();
