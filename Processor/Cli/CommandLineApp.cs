@@ -23,6 +23,7 @@ public static class CommandLineApp
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(WatchWorkerCommand.Create());
         return root;
     }
 
@@ -33,7 +34,7 @@ public static class CommandLineApp
         // The watch service's host handles SIGTERM/Ctrl+C itself (grace period for the current slide); the parser's
         // own handler would end the process after its 2 s termination timeout.
         var config = new InvocationConfiguration();
-        if (result.CommandResult.Command.Name == WatchCommand.Name) config.ProcessTerminationTimeout = null;
+        if (result.CommandResult.Command.Name is WatchCommand.Name or WatchWorkerCommand.Name) config.ProcessTerminationTimeout = null;
         // A cluster task stops at the next slide boundary or cancels the current slide itself, then exits for requeue.
         else if (result.CommandResult.Command.Name == ClusterRunTaskCommand.Name) config.ProcessTerminationTimeout = null;
         // segment: long enough for a native write to reach its next cancellation check, so the staging folder is

@@ -57,6 +57,8 @@ public static class CommandRunner
             or WsiSegment.Model.Weights.SafetensorsFormatException => OneLine(e.Message),
         WsiSegment.Model.Training.DatasetFormatException => OneLine(e.Message),
         WsiSegment.Stitching.Output.OutputGeometryException => OneLine(e.Message),
+        // Already described, in these words, by the watch worker process it happened in.
+        Watch.Isolation.WorkerReportedException => OneLine(e.Message),
         FileNotFoundException f => $"{f.FileName ?? "file"}: not found",
         UnauthorizedAccessException => OneLine(e.Message),
         IOException => OneLine(e.Message),

@@ -42,7 +42,7 @@ public sealed class SlurmExecutorOptionSet
     public static ISlideJob CreateJob(IConfiguration configuration, ILoggerFactory logs) =>
         (configuration[ExecutorKey] ?? "local").ToLowerInvariant() switch
         {
-            "local" => SegmenterJob.Create(configuration, logs),
+            "local" => Watch.Isolation.LocalExecutor.CreateJob(configuration, logs),
             "slurm" => SlurmSlideJob.Create(configuration, logs),
             var other => throw new UserError($"--executor {other}: use local or slurm"),
         };

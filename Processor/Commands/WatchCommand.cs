@@ -32,6 +32,7 @@ public static class WatchCommand
         var lease = new Option<double?>("--lease-seconds") { Description = $"Claim lease; a claim not renewed this long is taken back (default {d.LeaseSeconds:0.###})." };
         var attempts = new Option<int?>("--max-attempts") { Description = $"Attempts per slide for transient errors (default {d.MaxAttempts})." };
         var crashes = new Option<int?>("--max-crashes") { Description = $"Attempts per slide that may crash the worker before the slide goes to failed/ (default {d.MaxCrashes})." };
+        var isolation = new Option<string?>("--isolation") { Description = $"process (each slide in a supervised worker process, replaced after a crash) or none (in the service's own process) (default {d.Isolation})." };
         var grace = new Option<double?>("--grace-seconds") { Description = $"On SIGTERM/Ctrl+C the current slide may finish this long, then it is put back (default {d.GraceSeconds:0.###})." };
         var metricsPort = new Option<int?>("--metrics-port") { Description = $"Serve Prometheus metrics on this port (default {d.MetricsPort}: off)." };
         var statusFile = new Option<string?>("--status-file") { Description = $"Status file name in the outbox (default {d.StatusFile})." };
@@ -46,7 +47,7 @@ public static class WatchCommand
 
         var cmd = new Command(Name, "Watch an inbox folder and segment every slide that arrives (a long-running service; systemd-ready).")
         {
-            inbox, outbox, doneDir, failedDir, leaveInPlace, stable, rescan, lease, attempts, crashes, grace, metricsPort, statusFile, force, settings,
+            inbox, outbox, doneDir, failedDir, leaveInPlace, stable, rescan, lease, attempts, crashes, isolation, grace, metricsPort, statusFile, force, settings,
             serve, serveUrls, serveToken,
         };
         segment.AddTo(cmd);
@@ -65,6 +66,7 @@ public static class WatchCommand
             map.Add(lease, nameof(WatchOptions.LeaseSeconds));
             map.Add(attempts, nameof(WatchOptions.MaxAttempts));
             map.Add(crashes, nameof(WatchOptions.MaxCrashes));
+            map.Add(isolation, nameof(WatchOptions.Isolation));
             map.Add(grace, nameof(WatchOptions.GraceSeconds));
             map.Add(metricsPort, nameof(WatchOptions.MetricsPort));
             map.Add(statusFile, nameof(WatchOptions.StatusFile));

@@ -17,6 +17,7 @@ public static class FailureClassifier
     public static FailureKind Classify(Exception e) => e switch
     {
         SlideException => FailureKind.Permanent,
+        Isolation.WorkerReportedException w => w.Kind,
         AggregateException { InnerExceptions.Count: 1 } a => Classify(a.InnerExceptions[0]),
         OutOfMemoryException or InsufficientExecutionStackException => FailureKind.Transient,
         // A missing file means our own slide vanished under us (an operator, another tool): not the slide's fault.

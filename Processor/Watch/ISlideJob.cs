@@ -25,5 +25,6 @@ public sealed record SlideJobResult(string ReportPath, string SlideSha256, IRead
 /// <summary>A job that runs slides in a process of its own: the claim records that process's pid for each attempt.</summary>
 public interface IProcessBoundJob
 {
-    int WorkerPid { get; }
+    /// <summary>The pid of the process that will run the next attempt, started first if there is none.</summary>
+    ValueTask<int> ReadyWorkerAsync(CancellationToken ct);
 }

@@ -91,8 +91,11 @@ public sealed class SlideHandler(
         {
             status.Begin(unit.Name, attempt);
             var progress = new SlideProgress(status, metrics, stage => claims.MarkStage(claim, stage));
+            int workerPid;
+            try { workerPid = job is IProcessBoundJob child ? await child.ReadyWorkerAsync(stop) : Environment.ProcessId; }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested) { return Abandon(unit, total); }
             // Recorded before any pixel is read: if this process dies in the attempt, recovery counts it as a crash.
-            claims.MarkAttempt(claim, attempt, job is IProcessBoundJob child ? child.WorkerPid : Environment.ProcessId, "open");
+            claims.MarkAttempt(claim, attempt, workerPid, "open");
             using var grace = new CancellationTokenSource();
             // Stopping lets the current slide run on for the grace period, then cancels it.
             using var onStop = stop.Register(() =>
@@ -124,6 +127,19 @@ public sealed class SlideHandler(
                 }
                 return Abandon(unit, total);
             }
+            catch (Isolation.WorkerCrashedException crash) when (crashes is not null)
+            {
+                // The worker process died; this service did not. Counted like a crash found by recovery.
+                jobSeconds += run.Elapsed.TotalSeconds;
+                string stage = crash.Stage ?? progress.LastStage ?? "open";
+                var all = crashes.Add(unit.Name, new CrashedAttempt(ProcessIdentity.Current.Host, crash.Pid, crash.StartedUtc, stage, crash.How));
+                if (all.Count >= options.MaxCrashes)
+                    return Fail(unit, CrashLedger.Describe(all), stage, "WorkerCrashed", all.Count, "crash", total, jobSeconds);
+                log.LogWarning("{Slide}: the worker process {How} during {Stage} ({Count} of {Max} crashes allowed); a new worker takes it again",
+                    unit.Name, crash.How, stage, all.Count, options.MaxCrashes);
+                status.Retry();
+                metrics.Retry();
+            }
             catch (Exception e)
             {
                 jobSeconds += run.Elapsed.TotalSeconds;
@@ -132,7 +148,7 @@ public sealed class SlideHandler(
                 if (kind == FailureKind.Permanent || attempt >= options.MaxAttempts)
                 {
                     log.LogDebug(e, "{Slide} failed", unit.Name);
-                    return Fail(unit, Cli.CommandRunner.Describe(e), stage, e.GetType().Name, attempt, kind, total, jobSeconds);
+                    return Fail(unit, Cli.CommandRunner.Describe(e), stage, (e as Isolation.WorkerReportedException)?.ExceptionType ?? e.GetType().Name, attempt, kind, total, jobSeconds);
                 }
                 var delay = options.RetryDelay * Math.Pow(2, attempt - 1);
                 log.LogWarning("{Slide}: {Reason} during {Stage} (attempt {Attempt} of {Max}); retrying in {Delay:0.#}s",
@@ -163,10 +179,13 @@ public sealed class SlideHandler(
         return back ?? unit.MainIn(folders.Processing);
     }
 
-    private SlideOutcome Fail(SlideUnit unit, string reason, string stage, string exceptionType, int attempts, FailureKind kind, Stopwatch total, double jobSeconds)
+    private SlideOutcome Fail(SlideUnit unit, string reason, string stage, string exceptionType, int attempts, FailureKind kind, Stopwatch total, double jobSeconds) =>
+        Fail(unit, reason, stage, exceptionType, attempts, kind.ToString().ToLowerInvariant(), total, jobSeconds);
+
+    private SlideOutcome Fail(SlideUnit unit, string reason, string stage, string exceptionType, int attempts, string kind, Stopwatch total, double jobSeconds)
     {
         var me = ProcessIdentity.Current;
-        var failure = new SlideFailure(unit.Name, reason, stage, exceptionType, attempts, kind.ToString().ToLowerInvariant(), me.Host, me.Pid, DateTimeOffset.UtcNow);
+        var failure = new SlideFailure(unit.Name, reason, stage, exceptionType, attempts, kind, me.Host, me.Pid, DateTimeOffset.UtcNow);
         crashes?.Clear(unit.Name);
         string where = mover.ToFailed(unit, failure);
         log.LogError("Failed {Slide} during {Stage} after {Attempts} attempt(s): {Reason}; moved to {Where}", unit.Name, stage, attempts, reason, where);

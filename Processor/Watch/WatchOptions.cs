@@ -44,6 +44,12 @@ public sealed class WatchOptions
     /// slide goes to failed/ instead of being taken again.</summary>
     public int MaxCrashes { get; set; } = 2;
 
+    public const string DefaultIsolation = "process";
+
+    /// <summary>With the local executor: "process" segments each slide in a supervised worker process (the model loaded
+    /// once per worker, a worker that crashes is replaced and the service lives on); "none" in the service itself.</summary>
+    public string Isolation { get; set; } = DefaultIsolation;
+
     /// <summary>First back-off between attempts; doubled after each.</summary>
     public double RetryDelaySeconds { get; set; } = 10;
 
@@ -92,6 +98,7 @@ public sealed class WatchOptionsValidator : IValidateOptions<WatchOptions>
         if (!(o.ClaimSweepSeconds > 0)) errors.Add($"Watch:ClaimSweepSeconds must be > 0 (got {o.ClaimSweepSeconds})");
         if (o.MaxAttempts < 1) errors.Add($"Watch:MaxAttempts must be >= 1 (got {o.MaxAttempts})");
         if (o.MaxCrashes < 1) errors.Add($"Watch:MaxCrashes must be >= 1 (got {o.MaxCrashes})");
+        if (o.Isolation?.ToLowerInvariant() is not ("process" or "none")) errors.Add($"Watch:Isolation must be process or none (got '{o.Isolation}')");
         if (!(o.RetryDelaySeconds >= 0)) errors.Add($"Watch:RetryDelaySeconds must be >= 0 (got {o.RetryDelaySeconds})");
         if (!(o.GraceSeconds >= 0)) errors.Add($"Watch:GraceSeconds must be >= 0 (got {o.GraceSeconds})");
         if (o.MetricsPort is < 0 or > 65535) errors.Add($"Watch:MetricsPort must be 0 (off) or a TCP port (got {o.MetricsPort})");

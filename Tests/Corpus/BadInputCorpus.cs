@@ -162,7 +162,7 @@ public static class BadInputCorpus
         return bytes;
     }
 
-    private static byte[] JpegBomb(string dir)
+    internal static byte[] JpegBomb(string dir)
     {
         string path = Path.Combine(dir, ".src.jpg");
         using (var black = Image.Black(16, 16, bands: 3)) black.Jpegsave(path);
