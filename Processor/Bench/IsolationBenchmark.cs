@@ -9,6 +9,8 @@ using WsiSegment.Processor.Watch;
 using WsiSegment.Processor.Watch.Isolation;
 using WsiSegment.Tiling.Slides;
 
+using WsiSegment.Tiling.Phantoms;
+
 namespace WsiSegment.Processor.Bench;
 
 /// <summary>
@@ -23,7 +25,7 @@ public static class IsolationBenchmark
     public static Command Create()
     {
         var slides = new Option<int>("--slides") { Description = "Slides timed per job.", DefaultValueFactory = _ => 6 };
-        var size = new Option<int>("--size") { Description = "Side of each generated slide in level-0 pixels (0.5 µm/px).", DefaultValueFactory = _ => 2048 };
+        var size = new Option<int>("--size") { Description = "Side of each generated phantom in level-0 pixels (0.5 µm/px).", DefaultValueFactory = _ => 2048 };
         var model = new Option<string?>("--model") { Description = "Checkpoint (default: the bundled demo model)." };
         var threads = new Option<int>("--threads") { Description = "Intra-op threads for each job (0 = all cores).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("isolation", "Per-slide cost of watch's worker process (spawn + model load once, requests and progress per slide) against in-process segmentation.")
@@ -44,7 +46,7 @@ public static class IsolationBenchmark
                 };
                 if (parse.GetValue(model) is { } m) settings[SegmenterJob.Section + ":ModelPath"] = Path.GetFullPath(m);
                 var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-                var paths = Enumerable.Range(0, n + 1).Select(i => WriteSlide(Path.Combine(dir, $"s{i}.tif"), parse.GetValue(size), seed: i + 1)).ToList();
+                var paths = Enumerable.Range(0, n + 1).Select(i => PhantomWriter.Write(new PhantomOptions { Width = parse.GetValue(size), Height = parse.GetValue(size), Seed = i + 1, TissueFraction = 1.0, Mpp = 0.5 }, dir).Slide).ToList();
                 using var quiet = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true));
 
                 var sw = Stopwatch.StartNew();
@@ -91,20 +93,5 @@ public static class IsolationBenchmark
         var sw = Stopwatch.StartNew();
         await run();
         return sw.Elapsed.TotalSeconds;
-    }
-
-    /// <summary>A tiled pyramidal JPEG TIFF with MPP tags, pinkish texture (as the watch tests write).</summary>
-    private static string WriteSlide(string path, int size, int seed)
-    {
-        VipsSetup.EnsureInitialised();
-        using var noise = Image.Gaussnoise(size, size, sigma: 30, mean: 128, seed: seed);
-        using var r = noise * 0.4 + 140;
-        using var g = noise * 0.5 + 60;
-        using var b = noise * 0.4 + 130;
-        using var rgb0 = r.Bandjoin(g, b);
-        using var rgb = rgb0.Cast(Enums.BandFormat.Uchar);
-        rgb.Tiffsave(path, tile: true, tileWidth: 256, tileHeight: 256, pyramid: true, compression: Enums.ForeignTiffCompression.Jpeg,
-            xres: 2000, yres: 2000, resunit: Enums.ForeignTiffResunit.Cm);
-        return path;
     }
 }
