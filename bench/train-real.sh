@@ -15,13 +15,15 @@
 #   without stain normalisation on the real set.
 #
 # Usage: bench/train-real.sh [--work DIR] [--epochs N] [--encoder-epochs N] [--phantom-epochs N] [--phantom-encoder-epochs N]
-#                            [--phantom-size WxH] [--phantom-classes "8 4"] [--no-phantoms] [--no-real]
+#                            [--phantom-size WxH] [--phantom-classes "8 4"] [--only "NAME ..."] [--no-phantoms] [--no-real]
 #        (defaults: 30 epochs, 10 encoder epochs, phantoms the same, 3000x3000 phantoms: about an hour on 2 cores)
+#        --only runs just the named configurations (real-scratch, real-scratch-macenko, real-init, real-init-macenko,
+#        real-init-reinhard, phantom8-scratch, phantom8-init, phantom4-scratch, phantom4-init).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 WORK=$(mktemp -d /tmp/train-real.XXXX)
-EPOCHS=30 ENC_EPOCHS=10 P_EPOCHS= P_ENC_EPOCHS= PSIZE=3000x3000 PHANTOMS=1 REAL=1 PCLASSES="8 4"
+EPOCHS=30 ENC_EPOCHS=10 P_EPOCHS= P_ENC_EPOCHS= PSIZE=3000x3000 PHANTOMS=1 REAL=1 PCLASSES="8 4" ONLY=
 while (($#)); do
   case "$1" in
     --work) WORK=$2; shift 2 ;;
@@ -30,6 +32,7 @@ while (($#)); do
     --phantom-epochs) P_EPOCHS=$2; shift 2 ;;
     --phantom-encoder-epochs) P_ENC_EPOCHS=$2; shift 2 ;;
     --phantom-classes) PCLASSES=$2; shift 2 ;;
+    --only) ONLY=" $2 "; shift 2 ;;
     --phantom-size) PSIZE=$2; shift 2 ;;
     --no-phantoms) PHANTOMS=0; shift ;;
     --no-real) REAL=0; shift ;;
@@ -66,6 +69,7 @@ PY
 # train_and_score NAME DATASET TEST_IMAGE TEST_TRUTH NAMES SEGMENT_OPTS -- TRAIN_OPTS...
 train_and_score() {
   local name=$1 ds=$2 image=$3 truth=$4 names=$5 segopts=$6; shift 7
+  [[ -z $ONLY || $ONLY == *" $name "* ]] || return 0
   local run=$WORK/runs/$name start end
   start=$(date +%s)
   $W train --patches "$ds" -o "$run" --device cpu "$@" >>"$LOG" 2>&1

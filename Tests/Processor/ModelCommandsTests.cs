@@ -68,8 +68,8 @@ public class ModelCommandsTests
     /// The authors' weights imported with no card record their own input convention (BGR, Cityscapes mean/std, ÷255), and
     /// predict on an image applies it. The reference frame exists only as normalised floats (box means of the 2048×1024
     /// PNG), so the test image is those means rounded to bytes: predict on it must give exactly the labels of the
-    /// authors' formula applied to the same bytes (fed as .npy), and nearly the reference labels (rounding moves the
-    /// input by up to half a grey level; a wrong channel order or scale loses most of them).
+    /// authors' formula applied to the same bytes (fed as .npy), and over 99 % of the reference labels (the rounding
+    /// moves the input by up to half a grey level, which flips about 0.5 % of pixels).
     /// </summary>
     [SharedFact]
     public void Imported_authors_weights_carry_their_input_convention_through_predict_and_export()
