@@ -1,8 +1,11 @@
+using WsiSegment.Model.Cards;
+
 namespace WsiSegment.Model.Training;
 
 /// <summary>
 /// Turns one decoded patch into a network input of crop×crop: a random zoom and crop window, one of the eight
-/// flips/rotations, and H&amp;E stain + brightness/contrast jitter, then per-channel normalisation (CHW floats).
+/// flips/rotations, and H&amp;E stain + brightness/contrast jitter, then the model card's input normalisation (CHW floats,
+/// channel order, mean, std and scale through <see cref="InputNormalisation.Affine"/>, as the inference engine applies it).
 /// Labels follow the same geometry by nearest neighbour; pixels the window leaves outside the patch get
 /// <see cref="IgnoreLabel"/> (no loss, no metric). Deterministic for a given <see cref="Random"/>.
 /// </summary>
@@ -17,17 +20,19 @@ public sealed class PatchAugmenter
     private static readonly float[] OpticalDensity = Enumerable.Range(0, 256).Select(v => -MathF.Log(Math.Max(v, 1) / 255f)).ToArray();
 
     private readonly AugmentationOptions _options;
-    private readonly float[] _mean;
-    private readonly float[] _std;
+    private readonly (int Source, float A, float B)[] _affine;
 
-    public PatchAugmenter(AugmentationOptions options, float[] mean, float[] std)
+    public PatchAugmenter(AugmentationOptions options, InputNormalisation normalisation)
     {
         options.Validate();
-        if (mean.Length != 3 || std.Length != 3) throw new ArgumentException("mean and std need 3 channels");
+        normalisation.Validate("input normalisation");
         _options = options;
-        _mean = mean;
-        _std = std;
+        Normalisation = normalisation;
+        _affine = normalisation.Affine();
     }
+
+    /// <summary>The convention the network inputs are written in.</summary>
+    public InputNormalisation Normalisation { get; }
 
     /// <summary>
     /// Writes the network input (3×crop×crop, normalised) and its labels (crop×crop). With <paramref name="random"/>
@@ -75,7 +80,7 @@ public sealed class PatchAugmenter
                 if (nx < 0 || ny < 0 || nx >= w || ny >= h)
                 {
                     target[o1] = IgnoreLabel;
-                    for (int c = 0; c < 3; c++) input[c * plane + o1] = 0f; // the mean colour
+                    for (int c = 0; c < 3; c++) input[c * plane + o1] = 0f; // the mean colour under any convention
                     continue;
                 }
                 target[o1] = lab[ny * w + nx];
@@ -93,8 +98,9 @@ public sealed class PatchAugmenter
                 if (stain) Stain(rgb, alpha, beta);
                 for (int c = 0; c < 3; c++)
                 {
-                    float value = ((rgb[c] / 255f - 0.5f) * contrast + 0.5f + brightness);
-                    input[c * plane + o1] = (Math.Clamp(value, 0f, 1f) - _mean[c]) / _std[c];
+                    var (src, mul, add) = _affine[c];
+                    float value = (rgb[src] / 255f - 0.5f) * contrast + 0.5f + brightness;
+                    input[c * plane + o1] = Math.Clamp(value, 0f, 1f) * 255f * mul + add;
                 }
             }
         }

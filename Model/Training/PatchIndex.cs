@@ -26,7 +26,8 @@ public sealed class PatchIndex
     public string Root { get; }
     public IReadOnlyList<PatchSample> Samples { get; }
 
-    /// <summary>Microns per pixel of the patches, when the dataset records it.</summary>
+    /// <summary>Microns per pixel of the patches, when the dataset records it: every row's <c>mpp</c> must agree (a dataset
+    /// mixing resolutions is refused, naming two sources), else <c>dataset.json</c>'s.</summary>
     public double? Mpp { get; }
 
     /// <summary>Patch edge in pixels, when the dataset records it.</summary>
@@ -58,6 +59,7 @@ public sealed class PatchIndex
 
         var samples = new List<PatchSample>();
         double? mpp = null;
+        string? mppSource = null;
         int? size = null;
         for (int n = 1; n < lines.Count; n++)
         {
@@ -77,7 +79,14 @@ public sealed class PatchIndex
                 var other => throw new DatasetFormatException(indexPath, $"line {n + 1}: unknown split '{other}' (train, val or test)"),
             };
             samples.Add(new PatchSample(imagePath, labelPath, field(iSlide), split));
-            if (mpp is null && double.TryParse(field(iMpp), NumberStyles.Float, CultureInfo.InvariantCulture, out var m) && m > 0) mpp = m;
+            if (double.TryParse(field(iMpp), NumberStyles.Float, CultureInfo.InvariantCulture, out var m) && m > 0)
+            {
+                string source = field(iSlide).Length > 0 ? field(iSlide) : image;
+                if (mpp is null) (mpp, mppSource) = (m, source);
+                else if (!SameMpp(mpp.Value, m))
+                    throw new DatasetFormatException(indexPath, string.Create(CultureInfo.InvariantCulture,
+                        $"line {n + 1}: patches at different resolutions: {mppSource} at {mpp.Value:0.######} µm/px, {source} at {m:0.######} µm/px. A model learns one scale and its card records one MPP: extract every source at the same --mpp"));
+            }
             if (size is null && int.TryParse(field(iSize), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s > 0) size = s;
         }
 
@@ -104,6 +113,9 @@ public sealed class PatchIndex
         }
         return new PatchIndex(root, samples, mpp, size, names);
     }
+
+    /// <summary>Equal up to the 6 decimals `extract` writes.</summary>
+    private static bool SameMpp(double a, double b) => Math.Abs(a - b) <= 1e-6 * Math.Max(a, b) + 5e-7;
 
     private static string Resolve(string root, string value, string folder)
     {

@@ -97,6 +97,8 @@ public sealed class Trainer
         if (resumeState is null && stage == TrainingStage.Full && encoderCheckpoint is not null)
             pretrained.UnionWith(InitialiseEncoder(network, encoderCheckpoint));
         network.to(device);
+        var normalisation = InputConvention.For(resumeState is not null ? files.Last : null, resumeState is null ? _options.InitCheckpoint : null,
+            resumeState is null && stage == TrainingStage.Full ? encoderCheckpoint : null, _dataset, _log);
 
         // Built while every parameter is trainable, so frozen ones get their Adam slots for when they thaw.
         using var optimizer = AdamOptimizer.For(network, new AdamOptions { LearningRate = _options.LearningRate, WeightDecay = _options.WeightDecay });
@@ -119,8 +121,8 @@ public sealed class Trainer
 
         var weights = ClassWeights.FromHistogram(_dataset.TrainHistogram);
         using var classWeights = tensor(weights).to(device);
-        var card = CardFor(arch, crop);
-        var augmenter = new PatchAugmenter(_options.Augmentation, _dataset.Mean, _dataset.Std);
+        var card = CardFor(arch, crop, normalisation);
+        var augmenter = new PatchAugmenter(_options.Augmentation, normalisation);
         var stain = _options.StainNormalisation is { } sn ? new Stain.StainTransform(sn) : null;
         var loader = new BatchLoader(_reader, augmenter, classes, _options.SkipBad, _log, stain);
         _log.LogInformation("{Stage}: {Arch} p={P} q={Q}, {Params:N0} parameters, {Train} train / {Val} val patches, crop {Crop}, batch {Batch}, {Epochs} epochs on {Device}; class weights [{Weights}]",
@@ -283,7 +285,7 @@ public sealed class Trainer
         return network.state_dict().Keys.Where(k => k.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
     }
 
-    private ModelCard CardFor(ModelArchitecture arch, int crop)
+    private ModelCard CardFor(ModelArchitecture arch, int crop, InputNormalisation normalisation)
     {
         var names = ClassNames;
         var baseCard = ModelCard.Default(arch, _options.Classes, _options.P, _options.Q);
@@ -295,13 +297,7 @@ public sealed class Trainer
         return baseCard with
         {
             Classes = classes,
-            Normalisation = new InputNormalisation
-            {
-                ChannelOrder = ChannelOrder.RGB,
-                Mean = _dataset.Mean.Select(m => Math.Round(m * 255.0, 4)).ToArray(),
-                Std = _dataset.Std.Select(s => Math.Round(s * 255.0, 4)).ToArray(),
-                Scale = 1.0,
-            },
+            Normalisation = normalisation, // what the augmenter fed the network: segment/predict/eval apply the same
             StainNormalisation = _options.StainNormalisation,
             TrainedMpp = _options.Mpp ?? _dataset.Index.Mpp,
             TrainedPatchSize = crop,

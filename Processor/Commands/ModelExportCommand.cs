@@ -34,6 +34,11 @@ public static class ModelExportCommand
             // rebuilds the network from these weights.
             if (model.Card.Arch == WsiSegment.Model.Network.ModelArchitecture.EspNet)
                 metadata["decoder_esp_branches"] = (model.Card.DecoderEspBranches ?? 5).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // How to feed the weights (channel order, mean, std, scale; stain transform): whoever runs them elsewhere
+            // must prepare input as training did.
+            metadata["input_normalisation"] = System.Text.Json.JsonSerializer.Serialize(model.Card.Normalisation, WsiSegment.Model.Cards.ModelCard.JsonOptions);
+            if (model.Card.StainNormalisation is { } stain)
+                metadata["stain_normalisation"] = System.Text.Json.JsonSerializer.Serialize(stain, WsiSegment.Model.Cards.ModelCard.JsonOptions);
             SafetensorsFile.Write(parse.GetValue(output)!, tensors, metadata);
             logs.CreateLogger("wsi-segment.model").LogInformation("Exported {Count} tensors of {Checkpoint} to {Output}",
                 tensors.Count, path, parse.GetValue(output));

@@ -108,7 +108,7 @@ public class IgnoreLabelTests
         new PatchExtractor(options, NullLogger.Instance).Run(
             [new AnnotatedSlide(CryoNuSeg.Image(CryoNuSeg.Pancreas), CryoNuSeg.GeoJson(CryoNuSeg.Pancreas))], dir.File("ds"));
         var index = PatchIndex.Load(dir.File("ds"));
-        var augmenter = new PatchAugmenter(AugmentationOptions.None, [0.7f, 0.5f, 0.7f], [0.2f, 0.2f, 0.2f]);
+        var augmenter = new PatchAugmenter(AugmentationOptions.None, InputConvention.FromStatistics([0.7f, 0.5f, 0.7f], [0.2f, 0.2f, 0.2f]));
         int n = Math.Min(4, index.Samples.Count), crop = 128;
         var inputs = new float[n * 3 * crop * crop];
         var labels = new byte[n * crop * crop];

@@ -24,7 +24,7 @@ public class PatchAugmenterTests
     public void Validation_view_is_the_patch_normalised_and_unchanged()
     {
         var (img, lab) = Ramp(16, 16);
-        var aug = new PatchAugmenter(new AugmentationOptions(), [0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]);
+        var aug = new PatchAugmenter(new AugmentationOptions(), InputConvention.FromStatistics([0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]));
         var input = new float[3 * 16 * 16];
         var target = new byte[16 * 16];
         aug.Apply(img, lab, 16, null, input, target);
@@ -39,7 +39,7 @@ public class PatchAugmenterTests
     {
         var (img, lab) = Ramp(16, 16);
         var options = new AugmentationOptions { MinScale = 1, MaxScale = 1, StainJitter = 0.05 };
-        var aug = new PatchAugmenter(options, [0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]);
+        var aug = new PatchAugmenter(options, InputConvention.FromStatistics([0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]));
         var seen = new HashSet<string>();
         for (int seed = 0; seed < 24; seed++)
         {
@@ -62,7 +62,7 @@ public class PatchAugmenterTests
     {
         var (img, lab) = Ramp(16, 16);
         var aug = new PatchAugmenter(new AugmentationOptions { MinScale = 0.5, MaxScale = 0.5, Flips = false, Rotations = false },
-            [0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]);
+            InputConvention.FromStatistics([0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]));
         var target = new byte[256];
         aug.Apply(img, lab, 16, new Random(1), new float[3 * 256], target);
         Assert.Contains(PatchAugmenter.IgnoreLabel, target);

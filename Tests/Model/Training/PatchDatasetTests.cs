@@ -89,7 +89,7 @@ public class BatchLoaderTests
         TinyPatchDataset.Write(dir.Path, classes: 5, train: 6, val: 1);
         var ds = PatchDataset.Load(dir.Path, 5, DatasetImageReader.Png, skipBad: false);
         File.WriteAllBytes(Path.Combine(dir.Path, "images", "p004.png"), [1, 2, 3]); // damaged after the up-front check
-        var augmenter = new PatchAugmenter(new AugmentationOptions(), ds.Mean, ds.Std);
+        var augmenter = new PatchAugmenter(new AugmentationOptions(), InputConvention.FromStatistics(ds.Mean, ds.Std));
 
         var strict = new BatchLoader(DatasetImageReader.Png, augmenter, 5, skipBad: false, log: null);
         var e = await Assert.ThrowsAsync<DatasetFormatException>(async () =>

@@ -64,6 +64,77 @@ public class ModelCommandsTests
         Assert.Equal((1024, 512, 1), (labels.Width, labels.Height, labels.Bands));
     }
 
+    /// <summary>
+    /// The authors' weights imported with no card record their own input convention (BGR, Cityscapes mean/std, ÷255), and
+    /// predict on an image applies it. The reference frame exists only as normalised floats (box means of the 2048×1024
+    /// PNG), so the test image is those means rounded to bytes: predict on it must give exactly the labels of the
+    /// authors' formula applied to the same bytes (fed as .npy), and over 99 % of the reference labels (the rounding
+    /// moves the input by up to half a grey level, which flips about 0.5 % of pixels).
+    /// </summary>
+    [SharedFact]
+    public void Imported_authors_weights_carry_their_input_convention_through_predict_and_export()
+    {
+        using var dir = new TempDir("cli");
+        var r = Tool.WsiSegment("model", "import", ReferenceData.File("espnet_p2q8_c20.safetensors"), "--arch", "espnet", "--classes", "20", "-o", dir.File("m.ckpt"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var expectedConvention = InputNormalisation.AuthorsCityscapes;
+        var card = Checkpoint.Load(dir.File("m.ckpt"));
+        Assert.True(WsiSegment.Model.Training.InputConvention.SameConvention(expectedConvention, card.Card.Normalisation),
+            WsiSegment.Model.Training.InputConvention.Describe(card.Card.Normalisation));
+        card.Dispose();
+
+        const int h = 512, w = 1024, plane = h * w;
+        var input = ReferenceData.Floats($"{ReferenceData.Frame}_input_1x3x512x1024.f32.gz");
+        double[] mean = expectedConvention.Mean, std = expectedConvention.Std;
+        var rgb = new byte[plane * 3];
+        var fromBytes = new float[3 * plane];
+        for (int i = 0; i < plane; i++)
+            for (int c = 0; c < 3; c++) // c: B, G, R as the reference stores them
+            {
+                byte v = (byte)Math.Clamp(Math.Round(input[c * plane + i] * 255 * std[c] + mean[c]), 0, 255);
+                rgb[i * 3 + (2 - c)] = v;
+                fromBytes[c * plane + i] = (float)((v - mean[c]) / std[c] / 255);
+            }
+        using (var image = Image.NewFromMemory(rgb, w, h, 3, Enums.BandFormat.Uchar))
+            image.WriteToFile(dir.File("frame.png"));
+        NpyFile.WriteFloat32(dir.File("frame.npy"), fromBytes, [1, 3, h, w]);
+
+        r = Tool.WsiSegment("predict", dir.File("m.ckpt"), dir.File("frame.png"), "-o", dir.File("png"), "--device", "cpu");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        r = Tool.WsiSegment("predict", dir.File("m.ckpt"), dir.File("frame.npy"), "-o", dir.File("npy"), "--device", "cpu");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var (viaImage, _) = NpyFile.ReadFloat32(dir.File("png.npy"));
+        var (viaFormula, _) = NpyFile.ReadFloat32(dir.File("npy.npy"));
+        double maxDiff = viaImage.Zip(viaFormula).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(maxDiff < 1e-4, $"logits via the image vs via the authors' formula: max |Δ| = {maxDiff}");
+        static byte[] Labels(string png)
+        {
+            using var image = Image.NewFromFile(png);
+            return image.WriteToMemory<byte>();
+        }
+        var labelsImage = Labels(dir.File("png.png"));
+        Assert.Equal(Labels(dir.File("npy.png")), labelsImage);
+        var reference = ReferenceData.Bytes($"{ReferenceData.Frame}_labels_512x1024.u8.gz");
+        double agreement = labelsImage.Zip(reference).Count(p => p.First == p.Second) / (double)plane;
+        Assert.True(agreement > 0.99, $"labels from the rounded bytes agree with the reference on {agreement:P3}");
+
+        // model export tells whoever loads the plain weights how to feed them.
+        r = Tool.WsiSegment("model", "export", dir.File("m.ckpt"), "-o", dir.File("plain.safetensors"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var meta = SafetensorsFile.ReadHeader(dir.File("plain.safetensors")).Metadata;
+        using var exported = JsonDocument.Parse(meta["input_normalisation"]);
+        Assert.Equal("BGR", exported.RootElement.GetProperty("channel_order").GetString());
+        Assert.Equal(1.0 / 255, exported.RootElement.GetProperty("scale").GetDouble(), 12);
+        Assert.Equal(72.3923111, exported.RootElement.GetProperty("mean")[0].GetDouble(), 6);
+
+        // --normalisation unit-rgb records the other convention instead.
+        r = Tool.WsiSegment("model", "import", ReferenceData.File("espnet_p2q8_c20.safetensors"), "--arch", "espnet", "--classes", "20",
+            "--normalisation", "unit-rgb", "-o", dir.File("rgb.ckpt"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using (var rgbModel = Checkpoint.Load(dir.File("rgb.ckpt")))
+            Assert.Equal(ChannelOrder.RGB, rgbModel.Card.Normalisation.ChannelOrder);
+    }
+
     [SharedFact]
     public void Wrong_class_count_and_broken_files_give_one_line_errors()
     {
