@@ -43,7 +43,8 @@ public class InputConventionTests
         using var model = new LoadedModel(random.Network, random.Card with { Normalisation = normalisation }, "random");
         using var engine = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu" });
         using var scope = NewDisposeScope();
-        var expected = engine.NormaliseRgb(rgb, 1, size, size).data<float>().ToArray();
+        using var normalised = engine.NormaliseRgb(rgb, 1, size, size);
+        var expected = normalised.Tensor.data<float>().ToArray();
         Assert.Equal(expected.Length, input.Length);
         double maxDiff = expected.Zip(input).Max(p => Math.Abs(p.First - p.Second));
         double range = expected.Max() - expected.Min();
