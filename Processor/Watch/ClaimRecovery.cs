@@ -14,6 +14,7 @@ public sealed class ClaimRecovery(WatchFolders folders, ClaimStore claims, Slide
         foreach (var stale in claims.FindStale())
         {
             if (!claims.TryTakeOver(stale)) continue;
+            if (stale.Record is { } attempt) StopOrphanedWorker(attempt);
             var unit = SlideUnit.For(stale.Slide);
             // The owner died while an attempt was under way: the slide may be what killed it. Count it, and stop
             // taking it once it has done so too often (a native abort would otherwise loop for ever).
@@ -40,6 +41,30 @@ public sealed class ClaimRecovery(WatchFolders folders, ClaimStore claims, Slide
         recovered += ReturnOrphans();
         SweepStaging();
         return recovered;
+    }
+
+    /// <summary>
+    /// A SIGKILL of the service does not reach the worker process it supervised: that worker may still be segmenting the
+    /// slide. It is stopped before the slide is taken again, so two processes never work on one slide and its staging
+    /// folder can be swept. Only a live `watch-worker` on this host is touched (a reused pid is left alone).
+    /// </summary>
+    private void StopOrphanedWorker(ClaimRecord r)
+    {
+        if (r.AttemptPid is not { } pid || pid == r.Pid || pid == Environment.ProcessId) return;
+        if (!string.Equals(r.Host, ProcessIdentity.Current.Host, StringComparison.Ordinal) || !ProcessIdentity.IsRunning(pid)) return;
+        string command;
+        try { command = File.ReadAllText($"/proc/{pid}/cmdline"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return; }
+        if (!command.Contains("watch-worker", StringComparison.Ordinal)) return;
+        try
+        {
+            using var worker = System.Diagnostics.Process.GetProcessById(pid);
+            worker.Kill();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { return; }
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (ProcessIdentity.IsRunning(pid) && DateTime.UtcNow < until) Thread.Sleep(50);
+        log.LogWarning("Stopped worker pid {Pid}, left segmenting {Slide} by a service that died", pid, r.Slide);
     }
 
     /// <summary>A slide in .processing/ with no claim at all was left by a crash between the moves (claims come first).</summary>
@@ -79,7 +104,7 @@ public sealed class ClaimRecovery(WatchFolders folders, ClaimStore claims, Slide
             string name = Path.GetFileName(dir);
             int last = name.LastIndexOf('-'), before = last > 0 ? name.LastIndexOf('-', last - 1) : -1;
             if (before < 0 || !int.TryParse(name.AsSpan(before + 1, last - before - 1), out int pid)) continue;
-            if (Directory.Exists($"/proc/{pid}")) continue;
+            if (ProcessIdentity.IsRunning(pid)) continue;
             liveStems ??= LiveClaimStems();
             string stem = Path.GetFileName(Path.GetDirectoryName(dir)!);
             if (liveStems.Contains(stem)) continue;

@@ -26,6 +26,9 @@ public sealed record ProcessIdentity(string Host, string BootId, int Pid, long S
 
     public static long? StartTicksOf(int pid) => ReadStat(pid)?.StartTicks;
 
+    /// <summary>Whether a process with this pid exists on this host and has not exited (a zombie has).</summary>
+    public static bool IsRunning(int pid) => ReadStat(pid) is { State: not ('Z' or 'X') };
+
     private static (char State, long StartTicks)? ReadStat(int pid)
     {
         try
