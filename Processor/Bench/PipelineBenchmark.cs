@@ -165,17 +165,10 @@ public static class PipelineBenchmark
         var (w, h) = SynthCommand.ParseSize(size);
         var files = BenchPhantom.Ensure(dir, w, h, mpp, log, ct);
         string slideDir = Path.GetDirectoryName(files.Slide)!;
-        var args = new List<string> { "segment", files.Slide, "-o", Path.Combine(slideDir, outName), "--quiet" };
-        args.AddRange(ModelArgs(seg with { Mpp = mpp }));
         log.LogInformation("Segmenting {Size} in a child process", size);
-        var r = await SelfProcess.RunAsync(args, ct);
-        if (r.ExitCode != 0)
-            throw new InvalidOperationException($"segment of the {size} phantom failed: {r.Stderr.Trim()}");
-        string reportPath = SlideOutputs.For(files.Slide, Path.Combine(slideDir, outName)).Report;
-        var report = JsonSerializer.Deserialize<SegmentReport>(await File.ReadAllTextAsync(reportPath, ct), JsonOutput.Options)
-            ?? throw new InvalidOperationException(reportPath + ": empty report");
+        var (report, _, elapsed) = await ChildSegment.RunAsync(files.Slide, Path.Combine(slideDir, outName), ModelArgs(seg with { Mpp = mpp }), $"the {size} phantom", ct);
         double computed = (double)report.Patches.Run * report.Analysis.Tile * report.Analysis.Tile / 1e6 / report.TotalSeconds;
-        return new SegmentRun(size, report, r.Elapsed.TotalSeconds, computed, report.MegapixelsPerSecond);
+        return new SegmentRun(size, report, elapsed.TotalSeconds, computed, report.MegapixelsPerSecond);
     }
 
     private static void Print(SegmentOptions seg, string modelPath, ModelTiming all, SegmentRun small, ModelTiming? own, SegmentRun? smallOwn,

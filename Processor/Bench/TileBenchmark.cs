@@ -65,13 +65,9 @@ public static class TileBenchmark
                     {
                         string outDir = Path.Combine(Path.GetDirectoryName(phantom.Slide)!, $"tiles-{tile}-{precision}");
                         log.LogInformation("Segmenting with {Tile} px tiles in {Precision}", tile, precision);
-                        var r = await SelfProcess.RunAsync(["segment", phantom.Slide, "-o", outDir, "--quiet", "--model", modelPath,
-                            "--tile", tile.ToString(CultureInfo.InvariantCulture), "--overlap", o.ToString(CultureInfo.InvariantCulture), "--precision", precision], token);
-                        if (r.ExitCode != 0)
-                            throw new InvalidOperationException($"segment with {tile} px tiles in {precision} failed: {r.Stderr.Trim()}");
-                        var outputs = SlideOutputs.For(phantom.Slide, outDir);
-                        var report = JsonSerializer.Deserialize<SegmentReport>(await File.ReadAllTextAsync(outputs.Report, token), JsonOutput.Options)
-                            ?? throw new InvalidOperationException(outputs.Report + ": empty report");
+                        var (report, outputs, _) = await ChildSegment.RunAsync(phantom.Slide, outDir, ["--model", modelPath,
+                            "--tile", tile.ToString(CultureInfo.InvariantCulture), "--overlap", o.ToString(CultureInfo.InvariantCulture), "--precision", precision],
+                            $"the phantom with {tile} px tiles in {precision}", token);
                         double? agreement = null;
                         if (precision == "fp32") fp32Mask = outputs.Mask;
                         else if (fp32Mask is not null) agreement = LabelAgreement.Fraction(fp32Mask, outputs.Mask);
