@@ -19,7 +19,7 @@ namespace WsiSegment.Processor.Commands;
 public static class BenchCommand
 {
     public static Command Create() => new("bench", "Measure throughput of the pipeline's parts.")
-        { CreateModel(), Bench.PipelineBenchmark.Create(), Bench.TileBenchmark.Create(), BenchTrainCommand.Create(), Bench.ServeBenchmark.Create(), Bench.GeoJsonBenchmark.Create(), Bench.IsolationBenchmark.Create() };
+        { CreateModel(), Bench.PipelineBenchmark.Create(), Bench.TileBenchmark.Create(), BenchTrainCommand.Create(), Bench.ServeBenchmark.Create(), Bench.GeoJsonBenchmark.Create(), Bench.StitchBenchmark.Create(), Bench.IsolationBenchmark.Create() };
 
     private sealed record Row(string Model, string Config, string Shape, double MedianMs, double MinMs, double MegapixelsPerSecond, double? CpuMs);
 

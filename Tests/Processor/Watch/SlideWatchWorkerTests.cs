@@ -85,8 +85,10 @@ public class SlideWatchWorkerTests
     public async Task A_slide_arriving_during_a_long_one_is_proven_stable_meanwhile_and_taken_right_after()
     {
         using var fx = new WatchFixture();
-        var job = new ReadingJob(TimeSpan.FromSeconds(3));
-        var settings = InProcessWatch.Settings(fx, ("StableSeconds", "2"), ("GraceSeconds", "0"));
+        // The stable time is long against the gap allowed, so a slide that waited for it after the first would fail
+        // even on a loaded machine, and one proven stable meanwhile passes with seconds to spare.
+        var job = new ReadingJob(TimeSpan.FromSeconds(7));
+        var settings = InProcessWatch.Settings(fx, ("StableSeconds", "4"), ("GraceSeconds", "0"));
         await using var watch = await InProcessWatch.StartAsync(settings, job);
         TestSlides.WriteTiledTiff(fx.Inbox("first.tif"), seed: 1);
         await InProcessWatch.WaitUntil(() => Directory.Exists(Path.Combine(fx.Folders.Outbox, "first")), TimeSpan.FromSeconds(30), "first started");
@@ -95,7 +97,7 @@ public class SlideWatchWorkerTests
         var firstDone = DateTime.UtcNow;
         await InProcessWatch.WaitUntil(() => Directory.Exists(Path.Combine(fx.Folders.Outbox, "second")), TimeSpan.FromSeconds(30), "second started");
         var gap = DateTime.UtcNow - firstDone;
-        Assert.True(gap < TimeSpan.FromSeconds(1), $"second slide started {gap.TotalSeconds:0.00}s after the first finished (stable time 2 s)");
+        Assert.True(gap < TimeSpan.FromSeconds(3), $"second slide started {gap.TotalSeconds:0.00}s after the first finished (stable time 4 s)");
     }
 
     [Fact]
@@ -138,7 +140,7 @@ public class SlideWatchWorkerTests
 
         var sw = Stopwatch.StartNew();
         await watch.StopAsync();
-        Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 5);
+        Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 12); // grace 1 s, the job would take 30 s
         await watch.DisposeAsync();
 
         Assert.True(File.Exists(fx.Inbox("long.tif")), "the slide is back in the inbox");

@@ -160,8 +160,9 @@ public class WatchCommandTests
 
         var sw = System.Diagnostics.Stopwatch.StartNew();
         w.Terminate();
-        Assert.True(w.WaitForExit(TimeSpan.FromSeconds(15)), "did not exit\n" + w.Log);
-        Assert.True(sw.Elapsed.TotalSeconds < 1 + 5, $"took {sw.Elapsed.TotalSeconds:0.0}s to stop");
+        Assert.True(w.WaitForExit(TimeSpan.FromSeconds(30)), "did not exit\n" + w.Log);
+        // Grace 1 s; the margin is for a loaded machine. That the slide was abandoned, not finished, is asserted below.
+        Assert.True(sw.Elapsed.TotalSeconds < 1 + 12, $"took {sw.Elapsed.TotalSeconds:0.0}s to stop");
         Assert.Equal(0, w.ExitCode);
         Assert.True(File.Exists(fx.Inbox("big.tif")), "slide back in the inbox\n" + w.Log);
         Assert.Empty(Directory.GetFileSystemEntries(outDir));
