@@ -25,22 +25,39 @@ public static class PrecisionProbe
     public const double MaxBf16TimeRatio = 0.95;
 
     /// <summary>
-    /// Each engine in a block of its own: one untimed call (it warms the engine and gives the labels), then
-    /// <paramref name="timedRuns"/> timed calls, of which the fastest counts (the least disturbed by other work).
-    /// Not interleaved, so that each is timed as a run of one precision would see it.
+    /// The engines in blocks of their own, in the order fp32, bf16, bf16, fp32: each first block starts with an untimed
+    /// call (it warms the engine and gives the labels), then every block times <paramref name="timedRunsPerBlock"/>
+    /// calls, and the fastest of an engine's calls counts (the least disturbed by other work). Blocks, not single calls
+    /// interleaved, so that each engine is timed as a run of one precision sees it; the mirrored order, so that load
+    /// that rises or falls during the probe (a reader filling its queue at the start of a slide) favours neither.
     /// </summary>
-    public static PrecisionComparison Compare(InferenceEngine fp32, InferenceEngine bf16, ReadOnlySpan<byte> rgb, int n, int h, int w, int timedRuns = 2)
+    public static PrecisionComparison Compare(InferenceEngine fp32, InferenceEngine bf16, ReadOnlySpan<byte> rgb, int n, int h, int w, int timedRunsPerBlock = 1)
     {
         ArgumentNullException.ThrowIfNull(fp32);
         ArgumentNullException.ThrowIfNull(bf16);
-        var a = new byte[(long)n * h * w];
-        var b = new byte[a.Length];
-        double best32 = Block(fp32, rgb, n, h, w, a, timedRuns);
-        double best16 = Block(bf16, rgb, n, h, w, b, timedRuns);
+        var input = rgb.ToArray();
+        var c = Compare(labels => fp32.PredictLabels(input, n, h, w, labels), labels => bf16.PredictLabels(input, n, h, w, labels),
+            (long)n * h * w, timedRunsPerBlock);
+        return c with { Images = n, Height = h, Width = w };
+    }
+
+    /// <summary>The probe's order and timing over any two label producers of <paramref name="pixels"/> labels each.</summary>
+    internal static PrecisionComparison Compare(Action<byte[]> fp32, Action<byte[]> bf16, long pixels, int timedRunsPerBlock = 1)
+    {
+        var a = new byte[pixels];
+        var b = new byte[pixels];
+        var scratch = new byte[pixels];
+        int runs = Math.Max(1, timedRunsPerBlock);
+        fp32(a);
+        double best32 = Block(fp32, scratch, runs);
+        bf16(b);
+        double best16 = Block(bf16, scratch, runs);
+        best16 = Math.Min(best16, Block(bf16, scratch, runs));
+        best32 = Math.Min(best32, Block(fp32, scratch, runs));
         long same = 0;
-        for (int i = 0; i < a.Length; i++)
+        for (long i = 0; i < a.LongLength; i++)
             if (a[i] == b[i]) same++;
-        return new PrecisionComparison(Math.Round(best32, 2), Math.Round(best16, 2), (double)same / a.Length, n, h, w);
+        return new PrecisionComparison(Math.Round(best32, 2), Math.Round(best16, 2), (double)same / pixels, 1, 1, (int)Math.Min(pixels, int.MaxValue));
     }
 
     public static PrecisionDecision Decide(PrecisionComparison c)
@@ -52,15 +69,13 @@ public static class PrecisionProbe
         return new(InferencePrecision.Bf16, c, $"bf16 takes {c.Bf16OverFp32:0.00}× fp32's time and agrees on {c.LabelAgreement:P2} of pixels");
     }
 
-    private static double Block(InferenceEngine engine, ReadOnlySpan<byte> rgb, int n, int h, int w, byte[] labels, int timedRuns)
+    private static double Block(Action<byte[]> predict, byte[] scratch, int runs)
     {
-        engine.PredictLabels(rgb, n, h, w, labels);
-        var scratch = new byte[labels.Length];
         double best = double.MaxValue;
-        for (int run = 0; run < Math.Max(1, timedRuns); run++)
+        for (int run = 0; run < runs; run++)
         {
             long t0 = Stopwatch.GetTimestamp();
-            engine.PredictLabels(rgb, n, h, w, scratch);
+            predict(scratch);
             best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
         return best;

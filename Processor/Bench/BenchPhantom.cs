@@ -22,4 +22,26 @@ public static class BenchPhantom
         log.LogInformation("Generating an all-tissue {Size} phantom at {Mpp} µm/px", size, mpp);
         return PhantomWriter.Write(options, slideDir, null, ct);
     }
+
+    /// <summary>
+    /// A phantom of <paramref name="width"/>×<paramref name="height"/>: where that is a whole multiple of the base
+    /// phantom's size, the base repeated (for memory-scaling runs, where only the size matters, and procedural
+    /// generation of billions of pixels would take most of an hour); otherwise generated like any other.
+    /// </summary>
+    public static PhantomFiles EnsureScaled(string workDir, (int Width, int Height) baseSize, int width, int height, double mpp, ILogger log, CancellationToken ct)
+    {
+        if (width % baseSize.Width != 0 || height % baseSize.Height != 0 || (width, height) == baseSize)
+            return Ensure(workDir, width, height, mpp, log, ct);
+        var source = Ensure(workDir, baseSize.Width, baseSize.Height, mpp, log, ct);
+        string slideDir = Path.Combine(workDir, string.Create(CultureInfo.InvariantCulture, $"{width}x{height}-{mpp}um-mosaic"));
+        var files = new PhantomFiles(Path.Combine(slideDir, Path.GetFileName(source.Slide)), Path.Combine(slideDir, Path.GetFileName(source.Labels)));
+        if (File.Exists(files.Slide) && File.Exists(files.Labels))
+        {
+            log.LogInformation("Reusing the {Width}x{Height} mosaic phantom in {Dir}", width, height, slideDir);
+            return files;
+        }
+        int across = width / baseSize.Width, down = height / baseSize.Height;
+        log.LogInformation("Writing a {Width}x{Height} phantom as the {Base} one repeated {Across}×{Down}", width, height, $"{baseSize.Width}x{baseSize.Height}", across, down);
+        return PhantomWriter.WriteMosaic(source, across, down, mpp, slideDir, null, ct);
+    }
 }

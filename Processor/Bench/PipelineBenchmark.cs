@@ -34,7 +34,7 @@ public static class PipelineBenchmark
     public static Command Create()
     {
         var size = new Option<string>("--size") { Description = "Phantom size WxH for the throughput run.", DefaultValueFactory = _ => "10000x12000" };
-        var bigSize = new Option<string>("--big-size") { Description = "Phantom size WxH for the memory-scaling run.", DefaultValueFactory = _ => "40000x48000" };
+        var bigSize = new Option<string>("--big-size") { Description = "Phantom size WxH for the memory-scaling run (a whole multiple of --size repeats that phantom).", DefaultValueFactory = _ => "40000x48000" };
         var noBig = new Option<bool>("--no-big") { Description = "Skip the memory-scaling run (it takes several minutes)." };
         var work = new Option<string?>("--work") { Description = "Folder for generated slides and outputs, kept, and phantoms in it reused by later runs (default: a temporary folder, removed after)." };
         var runs = new Option<int>("--runs") { Description = "Timed model-only forwards (median reported).", DefaultValueFactory = _ => 10 };
@@ -101,7 +101,8 @@ public static class PipelineBenchmark
                     : await RunSegmentAsync(parse, seg with { Threads = ownCores }, dir, parse.GetValue(size)!, trainedMpp, log, token, "out-own-cores");
                 SegmentRun? smallFresh = freshPath is null ? null
                     : await RunSegmentAsync(parse, seg with { ModelPath = freshPath }, dir, parse.GetValue(size)!, trainedMpp, log, token, "out-fresh");
-                SegmentRun? big = parse.GetValue(noBig) ? null : await RunSegmentAsync(parse, seg, dir, parse.GetValue(bigSize)!, trainedMpp, log, token);
+                SegmentRun? big = parse.GetValue(noBig) ? null
+                    : await RunSegmentAsync(parse, seg, dir, parse.GetValue(bigSize)!, trainedMpp, log, token, scaleOf: SynthCommand.ParseSize(parse.GetValue(size)!));
 
                 Print(seg, modelPath, all, small, own, smallOwn, fresh, smallFresh, big);
                 return CommandRunner.Ok;
@@ -160,10 +161,10 @@ public static class PipelineBenchmark
     /// <summary>Segments the phantom of <paramref name="size"/> (generated unless --work holds it) in a child process;
     /// outputs and report go to the phantom's folder, under <paramref name="outName"/>.</summary>
     private static async Task<SegmentRun> RunSegmentAsync(ParseResult parse, SegmentOptions seg, string dir, string size, double mpp, ILogger log, CancellationToken ct,
-        string outName = "out")
+        string outName = "out", (int Width, int Height)? scaleOf = null)
     {
         var (w, h) = SynthCommand.ParseSize(size);
-        var files = BenchPhantom.Ensure(dir, w, h, mpp, log, ct);
+        var files = scaleOf is { } baseSize ? BenchPhantom.EnsureScaled(dir, baseSize, w, h, mpp, log, ct) : BenchPhantom.Ensure(dir, w, h, mpp, log, ct);
         string slideDir = Path.GetDirectoryName(files.Slide)!;
         log.LogInformation("Segmenting {Size} in a child process", size);
         var (report, _, elapsed) = await ChildSegment.RunAsync(files.Slide, Path.Combine(slideDir, outName), ModelArgs(seg with { Mpp = mpp }), $"the {size} phantom", ct);

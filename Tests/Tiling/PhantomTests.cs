@@ -106,4 +106,27 @@ public class PhantomTests
         var level1 = LabelFiles.Read(labels, page: 1);
         Assert.All(level1, v => Assert.InRange(v, (byte)0, (byte)7));
     }
+
+    [Fact]
+    public void A_mosaic_repeats_the_slide_and_its_labels_at_the_same_mpp_and_openslide_reads_it()
+    {
+        using var dir = new TempDir("mosaic");
+        var source = PhantomWriter.Write(new PhantomOptions { Width = 300, Height = 200, Seed = 4, TissueFraction = 0.7, Mpp = 0.5 }, dir.File("base"));
+        var big = PhantomWriter.WriteMosaic(source, 3, 2, 0.5, dir.File("big"));
+
+        var props = OpenSlideProperties.Read(big.Slide);
+        Assert.Equal("generic-tiff", props["openslide.vendor"]);
+        Assert.Equal(900, props.Number("openslide.level[0].width"));
+        Assert.Equal(400, props.Number("openslide.level[0].height"));
+        Assert.Equal(20000, props.Number("tiff.XResolution")!.Value, 3); // 0.5 µm/px = 20,000 px/cm
+
+        var small = LabelFiles.Read(source.Labels);
+        var labels = LabelFiles.Read(big.Labels);
+        var expected = new byte[900 * 400];
+        for (int y = 0; y < 400; y++)
+            for (int x = 0; x < 900; x++)
+                expected[y * 900 + x] = small[(y % 200) * 300 + x % 300];
+        Assert.Equal(expected, labels);
+        Assert.Throws<ArgumentOutOfRangeException>(() => PhantomWriter.WriteMosaic(source, 0, 2, 0.5, dir.File("none")));
+    }
 }

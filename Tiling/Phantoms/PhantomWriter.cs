@@ -26,22 +26,56 @@ public static class PhantomWriter
             Path.Combine(outDir, $"phantom-{options.Seed}.tif"),
             Path.Combine(outDir, $"phantom-{options.Seed}.labels.tif"));
         using var phantom = PhantomGenerator.Create(options);
-        double pxPerMm = 1000.0 / options.Mpp; // libvips takes pixels per millimetre and converts for resunit cm
-        Save(phantom.Rgb, files.Slide, progress, ct, (img, path) => img.Tiffsave(path,
-            compression: Enums.ForeignTiffCompression.Jpeg, q: JpegQuality,
-            tile: true, tileWidth: 256, tileHeight: 256, pyramid: true,
-            resunit: Enums.ForeignTiffResunit.Cm, xres: pxPerMm, yres: pxPerMm,
-            bigtiff: NeedsBigTiff(options, 3)));
-        Save(phantom.Labels, files.Labels, progress, ct, (img, path) => img.Tiffsave(path,
-            compression: Enums.ForeignTiffCompression.Deflate, predictor: Enums.ForeignTiffPredictor.Horizontal,
-            tile: true, tileWidth: 512, tileHeight: 512, pyramid: true, regionShrink: Enums.RegionShrink.Mode,
-            resunit: Enums.ForeignTiffResunit.Cm, xres: pxPerMm, yres: pxPerMm,
-            bigtiff: NeedsBigTiff(options, 1)));
+        SaveBoth(phantom.Rgb, phantom.Labels, files, options.Mpp, progress, ct);
         return files;
     }
 
+    /// <summary>
+    /// Writes a phantom <paramref name="across"/> × <paramref name="down"/> times the size of <paramref name="source"/>
+    /// by repeating its slide and its labels, at its MPP, in the same formats. For runs that measure how cost scales
+    /// with size, where content does not matter: it streams at the speed of decoding and encoding, while generating
+    /// that many pixels of procedural texture takes far longer.
+    /// </summary>
+    public static PhantomFiles WriteMosaic(PhantomFiles source, int across, int down, double mpp, string outDir,
+        Action<string, int>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (across < 1 || down < 1) throw new ArgumentOutOfRangeException(nameof(across), $"mosaic {across}×{down} must be at least 1×1");
+        if (!(mpp >= 0.1 && mpp <= 10)) throw new ArgumentOutOfRangeException(nameof(mpp), mpp, "MPP must be between 0.1 and 10 µm per pixel");
+        VipsSetup.EnsureInitialised();
+        Directory.CreateDirectory(outDir);
+        var files = new PhantomFiles(Path.Combine(outDir, Path.GetFileName(source.Slide)), Path.Combine(outDir, Path.GetFileName(source.Labels)));
+        using var slide = OpenWhole(source.Slide);
+        using var labels = OpenWhole(source.Labels);
+        using var bigSlide = slide.Replicate(across, down);
+        using var bigLabels = labels.Replicate(across, down);
+        SaveBoth(bigSlide, bigLabels, files, mpp, progress, ct);
+        return files;
+    }
+
+    private static Image OpenWhole(string path)
+    {
+        try { return Image.NewFromFile(path); } // random access: the mosaic reads the source once per repeat
+        catch (VipsException e) { throw new IOException($"{path}: cannot read: {VipsSetup.Clean(e.Message)}", e); }
+    }
+
+    private static void SaveBoth(Image rgb, Image labels, PhantomFiles files, double mpp, Action<string, int>? progress, CancellationToken ct)
+    {
+        double pxPerMm = 1000.0 / mpp; // libvips takes pixels per millimetre and converts for resunit cm
+        Save(rgb, files.Slide, progress, ct, (img, path) => img.Tiffsave(path,
+            compression: Enums.ForeignTiffCompression.Jpeg, q: JpegQuality,
+            tile: true, tileWidth: 256, tileHeight: 256, pyramid: true,
+            resunit: Enums.ForeignTiffResunit.Cm, xres: pxPerMm, yres: pxPerMm,
+            bigtiff: NeedsBigTiff(rgb)));
+        Save(labels, files.Labels, progress, ct, (img, path) => img.Tiffsave(path,
+            compression: Enums.ForeignTiffCompression.Deflate, predictor: Enums.ForeignTiffPredictor.Horizontal,
+            tile: true, tileWidth: 512, tileHeight: 512, pyramid: true, regionShrink: Enums.RegionShrink.Mode,
+            resunit: Enums.ForeignTiffResunit.Cm, xres: pxPerMm, yres: pxPerMm,
+            bigtiff: NeedsBigTiff(labels)));
+    }
+
     // Classic TIFF offsets are 32-bit; compressed phantoms are far smaller than raw, but be safe past ~2 GB raw.
-    private static bool NeedsBigTiff(PhantomOptions o, int bands) => (long)o.Width * o.Height * bands > 2_000_000_000L;
+    private static bool NeedsBigTiff(Image image) => (long)image.Width * image.Height * image.Bands > 2_000_000_000L;
 
     private static void Save(Image image, string path, Action<string, int>? progress, CancellationToken ct, Action<Image, string> save)
     {

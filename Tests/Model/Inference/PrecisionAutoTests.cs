@@ -70,11 +70,28 @@ public class PrecisionAutoTests
         using var a = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu" });
         using var b = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu" });
         var rgb = InferenceEngineTests.RandomRgb(2, 32, 40);
-        var same = PrecisionProbe.Compare(a, b, rgb, 2, 32, 40, timedRuns: 1);
+        var same = PrecisionProbe.Compare(a, b, rgb, 2, 32, 40, timedRunsPerBlock: 1);
         Assert.Equal(1.0, same.LabelAgreement); // two fp32 engines of one model agree everywhere
 
         using var other = InferenceEngineTests.RandomModel(seed: 11);
         using var c = InferenceEngine.Create(other, new InferenceOptions { Device = "cpu" });
-        Assert.True(PrecisionProbe.Compare(a, c, rgb, 2, 32, 40, timedRuns: 1).LabelAgreement < 0.9);
+        Assert.True(PrecisionProbe.Compare(a, c, rgb, 2, 32, 40, timedRunsPerBlock: 1).LabelAgreement < 0.9);
+    }
+
+    [Fact]
+    public void Load_that_falls_during_the_probe_favours_neither_precision()
+    {
+        // Two equally fast producers on a machine whose load falls over the probe (each call quicker than the one
+        // before, down to a floor): timed in one block each, the second would look 3× faster; mirrored, neither does.
+        int call = 0;
+        void Step(byte[] labels)
+        {
+            Thread.Sleep(Math.Max(30, 150 - 30 * call++));
+            labels.AsSpan().Fill(1);
+        }
+        var c = PrecisionProbe.Compare(Step, Step, 16);
+        Assert.Equal(6, call);
+        Assert.Equal(1.0, c.LabelAgreement);
+        Assert.InRange(c.Bf16OverFp32, 0.8, 1.25);
     }
 }
