@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using WsiSegment.Model.Cards;
@@ -23,7 +24,8 @@ public sealed class InferenceEngine : IDisposable
     private readonly Tensor _offset;
     private readonly bool _bgr;
     private readonly Stain.StainTransform? _stain;
-    private InferenceEngine? _bf16Candidate; // precision auto, until the first call on pixels decides
+    private InferenceEngine? _bf16Candidate; // precision auto, until the trial decides
+    private PrecisionTrial? _trial;          // precision auto, from the first call on pixels until it decides
     private InferenceEngine? _bf16Chosen;    // precision auto, decided for bf16: every call goes to it
     private bool _disposed;
 
@@ -91,7 +93,7 @@ public sealed class InferenceEngine : IDisposable
                     engine.PrecisionDecision = new PrecisionDecision(InferencePrecision.Fp32, null, "bf16 is not used on this CPU: " + why);
                     return engine;
                 }
-                // Runs fp32 until the first batch of real pixels, on which PrecisionProbe times both and compares labels.
+                // The first batch of real pixels compares labels; it and the next ones time both (PrecisionTrial).
                 try { engine._bf16Candidate = Create(model, options with { Precision = InferencePrecision.Bf16 }); }
                 catch { engine.Dispose(); throw; }
             }
@@ -108,12 +110,19 @@ public sealed class InferenceEngine : IDisposable
     public ModelCard Card { get; }
     public InferenceOptions Options { get; }
 
-    /// <summary>The precision the network runs in now (with auto: fp32 until the first call on pixels has decided).</summary>
+    /// <summary>The precision the network runs in now (with auto: fp32 until the trial has decided, apart from its bf16 batches).</summary>
     public InferencePrecision Precision => _bf16Chosen is not null ? InferencePrecision.Bf16
         : Options.Precision == InferencePrecision.Auto ? InferencePrecision.Fp32 : Options.Precision;
 
-    /// <summary>With precision auto: what the probe on the first batch measured and chose (null before it, and for fixed precisions).</summary>
-    public PrecisionDecision? PrecisionDecision { get; private set; }
+    /// <summary>With precision auto: what the trial measured and chose (null before the first call on pixels, and for
+    /// fixed precisions; while the trial runs, fp32 with what it has measured so far).</summary>
+    public PrecisionDecision? PrecisionDecision
+    {
+        get => _decision ?? _trial?.Unfinished();
+        private set => _decision = value;
+    }
+
+    private PrecisionDecision? _decision;
 
     /// <summary>Raw logits (float32, NCHW, on the engine's device) for a normalised float NCHW batch of any H×W; the caller disposes them.
     /// ESPNet gives H×W; ESPNet-C ⌈H/8⌉×⌈W/8⌉. With <paramref name="contiguous"/> false they keep the network's own
@@ -139,7 +148,14 @@ public sealed class InferenceEngine : IDisposable
     /// </summary>
     public ScoreBatch Predict(ReadOnlySpan<byte> rgb, int n, int h, int w, ScoreKind kind = ScoreKind.Probabilities)
     {
-        if (Resolve(rgb, n, h, w) is { } chosen) return chosen.Predict(rgb, n, h, w, kind);
+        var engine = Route(rgb, n, h, w, out long started);
+        var scores = engine.PredictHere(rgb, n, h, w, kind);
+        Ran(engine, started, n, h, w);
+        return scores;
+    }
+
+    private ScoreBatch PredictHere(ReadOnlySpan<byte> rgb, int n, int h, int w, ScoreKind kind)
+    {
         CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
@@ -155,7 +171,13 @@ public sealed class InferenceEngine : IDisposable
     /// (class planes; <see cref="Predict"/> avoids this layout's transpose and copy).</summary>
     public void PredictProbabilities(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<float> probabilities)
     {
-        if (Resolve(rgb, n, h, w) is { } chosen) { chosen.PredictProbabilities(rgb, n, h, w, probabilities); return; }
+        var engine = Route(rgb, n, h, w, out long started);
+        engine.PredictProbabilitiesHere(rgb, n, h, w, probabilities);
+        Ran(engine, started, n, h, w);
+    }
+
+    private void PredictProbabilitiesHere(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<float> probabilities)
+    {
         CheckSizes(rgb.Length, n, h, w, probabilities.Length, "probabilities");
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
@@ -167,7 +189,14 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Arg-max labels for n RGB images (h×w×3 bytes each); n×h×w bytes out.</summary>
     public void PredictLabels(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<byte> labels)
     {
-        if (Resolve(rgb, n, h, w) is { } chosen) { chosen.PredictLabels(rgb, n, h, w, labels); return; }
+        var engine = Route(rgb, n, h, w, out long started);
+        engine.PredictLabelsHere(rgb, n, h, w, labels);
+        Ran(engine, started, n, h, w);
+    }
+
+    /// <summary><see cref="PredictLabels"/> computed by this engine itself, whatever auto has chosen.</summary>
+    internal void PredictLabelsHere(ReadOnlySpan<byte> rgb, int n, int h, int w, Span<byte> labels)
+    {
         CheckSizes(rgb.Length, n, h, w, labels.Length / Classes, "labels", labelsOnly: labels.Length);
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
@@ -198,7 +227,14 @@ public sealed class InferenceEngine : IDisposable
     /// </summary>
     public LogitMaps PredictWhole(ReadOnlySpan<byte> rgb, int n, int h, int w)
     {
-        if (Resolve(rgb, n, h, w) is { } chosen) return chosen.PredictWhole(rgb, n, h, w);
+        var engine = Route(rgb, n, h, w, out long started);
+        var maps = engine.PredictWholeHere(rgb, n, h, w);
+        Ran(engine, started, n, h, w);
+        return maps;
+    }
+
+    private LogitMaps PredictWholeHere(ReadOnlySpan<byte> rgb, int n, int h, int w)
+    {
         CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
@@ -267,29 +303,56 @@ public sealed class InferenceEngine : IDisposable
     }
 
     /// <summary>
-    /// With precision auto, the engine to hand the call to: on the first call on pixels the probe times fp32 (this engine)
-    /// against the bf16 candidate on that very input and keeps the one it decides for. Null: this engine computes.
+    /// The engine that computes this call: this one, or with precision auto the bf16 one where the trial (or its
+    /// decision) says so. The first call on pixels compares both engines' labels on its input; below the bound, fp32 is
+    /// decided there and then; otherwise the trial starts. <paramref name="started"/> is when the call's own work began.
     /// </summary>
-    private InferenceEngine? Resolve(ReadOnlySpan<byte> rgb, int n, int h, int w)
+    private InferenceEngine Route(ReadOnlySpan<byte> rgb, int n, int h, int w, out long started)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_bf16Candidate is { } candidate)
         {
-            _bf16Candidate = null; // the probe's own calls compute here
-            try
+            if (_trial is null)
             {
-                CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
-                PrecisionDecision = PrecisionProbe.Decide(PrecisionProbe.Compare(this, candidate, rgb, n, h, w));
+                try
+                {
+                    CheckSizes(rgb.Length, n, h, w, n * h * w, "rgb", labelsOnly: n * h * w);
+                    double agreement = PrecisionProbe.Agreement(this, candidate, rgb, n, h, w);
+                    var trial = new PrecisionTrial(agreement, n, h, w);
+                    if (agreement < PrecisionProbe.MinLabelAgreement) Conclude(trial.Decide());
+                    else _trial = trial;
+                }
+                catch
+                {
+                    _bf16Candidate = null;
+                    candidate.Dispose();
+                    throw;
+                }
             }
-            catch
-            {
-                candidate.Dispose();
-                throw;
-            }
-            if (PrecisionDecision.Chosen == InferencePrecision.Bf16) _bf16Chosen = candidate;
-            else candidate.Dispose();
+            started = Stopwatch.GetTimestamp();
+            return _trial?.Next == InferencePrecision.Bf16 && _bf16Candidate is not null ? _bf16Candidate : this;
         }
-        return _bf16Chosen;
+        started = Stopwatch.GetTimestamp();
+        return _bf16Chosen ?? this;
+    }
+
+    /// <summary>After a call: during the trial, its time goes to the precision that ran it; the last batch decides.</summary>
+    private void Ran(InferenceEngine engine, long started, int n, int h, int w)
+    {
+        if (_trial is not { } trial) return;
+        trial.Record(ReferenceEquals(engine, this) ? InferencePrecision.Fp32 : InferencePrecision.Bf16,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, (long)n * h * w);
+        if (trial.Complete) Conclude(trial.Decide());
+    }
+
+    private void Conclude(PrecisionDecision decision)
+    {
+        PrecisionDecision = decision;
+        _trial = null;
+        var candidate = _bf16Candidate;
+        _bf16Candidate = null;
+        if (decision.Chosen == InferencePrecision.Bf16) _bf16Chosen = candidate;
+        else candidate?.Dispose();
     }
 
     /// <summary>Every compute call starts here: the engine is alive and the calling thread flushes denormals before its first kernel.</summary>

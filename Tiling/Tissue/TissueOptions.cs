@@ -1,3 +1,5 @@
+using WsiSegment.Core.Defaults;
+
 namespace WsiSegment.Tiling.Tissue;
 
 /// <summary>What the slide's background looks like.</summary>
@@ -59,8 +61,9 @@ public sealed record TissueOptions
     /// </summary>
     public double DarkCleanupRadiusUm { get; init; } = 40;
 
-    /// <summary>Objects smaller than this (µm²) are dropped (at most 1% of the slide's area, so tiny images keep theirs). Default 10,000.</summary>
-    public double MinObjectAreaUm2 { get; init; } = 10_000;
+    /// <summary>Objects smaller than this (µm²) are dropped (at most 1% of the slide's area, so tiny images keep theirs).
+    /// Default: segment's, <see cref="SegmentDefaults.MinTissueObjectUm2"/>.</summary>
+    public double MinObjectAreaUm2 { get; init; } = SegmentDefaults.MinTissueObjectUm2;
 
     /// <summary>Holes smaller than this (µm²) inside tissue are filled. Default 10,000.</summary>
     public double MaxHoleAreaUm2 { get; init; } = 10_000;

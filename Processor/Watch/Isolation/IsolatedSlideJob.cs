@@ -92,9 +92,7 @@ public sealed class IsolatedSlideJob : ISlideJob, IProcessBoundJob
                 dead.Dispose();
                 _worker = null;
             }
-            _starting ??= StartWorker();
-            try { _worker = await _starting.WaitAsync(ct); }
-            finally { if (_starting.IsCompleted) _starting = null; }
+            _worker = await StartWithBackoffAsync(ct);
             if (_worker.ModelHash != ModelHash)
                 _log.LogWarning("The new worker loaded a model with hash {New}, not {Old}: the model file changed since the service started", _worker.ModelHash, ModelHash);
             return _worker;
@@ -104,6 +102,32 @@ public sealed class IsolatedSlideJob : ISlideJob, IProcessBoundJob
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// A new worker, tried again after a growing pause for as long as it takes: a worker that cannot start (the model
+    /// file replaced by a broken one or moved away, memory short) is not the fault of the slide waiting for it, so no
+    /// attempt of the slide is spent and nothing is failed; the slide stays claimed, and a stop puts it back.
+    /// </summary>
+    private async Task<SlideWorkerProcess> StartWithBackoffAsync(CancellationToken ct)
+    {
+        for (int failures = 0; ; failures++)
+        {
+            _starting ??= StartWorker();
+            try { return await _starting.WaitAsync(ct); }
+            catch (Exception e) when (e is WorkerStartException or Cli.UserError)
+            {
+                _starting = null;
+                var delay = StartRetryDelay(failures);
+                _log.LogError("A worker process could not start ({Failures} time(s) in a row): {Reason}; trying again in {Delay:0}s",
+                    failures + 1, e.Message, delay.TotalSeconds);
+                await Task.Delay(delay, ct);
+            }
+            finally { if (_starting?.IsCompleted == true) _starting = null; }
+        }
+    }
+
+    /// <summary>1 s after the first failed start, doubling up to a minute.</summary>
+    internal static TimeSpan StartRetryDelay(int failures) => TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6))));
 
     private Task<SlideWorkerProcess> StartWorker() => Task.Run(() => SlideWorkerProcess.StartAsync(_settings, _logLevel, _log, CancellationToken.None));
 

@@ -31,17 +31,33 @@ public class PrecisionAutoTests
     }
 
     [Fact]
-    public void Auto_engine_runs_fp32_until_the_first_batch_then_computes_with_what_it_chose()
+    public void Auto_engine_times_its_first_batches_in_both_precisions_then_computes_with_what_it_chose()
     {
         using var model = InferenceEngineTests.RandomModel();
         using var auto = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu", Precision = InferencePrecision.Auto });
+        using var fp32 = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu", Precision = InferencePrecision.Fp32 });
+        using var bf16 = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu", Precision = InferencePrecision.Bf16 });
         Assert.Equal(InferencePrecision.Fp32, auto.Precision);
         Assert.Null(auto.PrecisionDecision);
 
         const int n = 1, h = 64, w = 96;
-        var rgb = InferenceEngineTests.RandomRgb(n, h, w);
         var labels = new byte[n * h * w];
-        auto.PredictLabels(rgb, n, h, w, labels);
+        var expected = new byte[labels.Length];
+        // The trial's batches: fp32, fp32, bf16 ×4, fp32, fp32, each computed by the precision its block names.
+        var order = new[] { 0, 0, 1, 1, 1, 1, 0, 0 };
+        Assert.Equal(PrecisionTrial.Batches, order.Length);
+        for (int i = 0; i < order.Length; i++)
+        {
+            var rgb = InferenceEngineTests.RandomRgb(n, h, w, seed: 20 + i);
+            auto.PredictLabels(rgb, n, h, w, labels);
+            (order[i] == 0 ? fp32 : bf16).PredictLabels(rgb, n, h, w, expected);
+            Assert.True(expected.AsSpan().SequenceEqual(labels), $"batch {i} was not computed in {(order[i] == 0 ? "fp32" : "bf16")}");
+            if (i < order.Length - 1)
+            {
+                Assert.Contains($"after {i + 1} of the trial's {PrecisionTrial.Batches} batches", auto.PrecisionDecision!.Reason);
+                Assert.Equal(InferencePrecision.Fp32, auto.Precision);
+            }
+        }
 
         var decision = Assert.IsType<PrecisionDecision>(auto.PrecisionDecision);
         var c = decision.Comparison!;
@@ -51,47 +67,56 @@ public class PrecisionAutoTests
         Assert.Equal(PrecisionProbe.Decide(c).Chosen, decision.Chosen);
         Assert.Equal(decision.Chosen, auto.Precision);
 
-        // Its labels are those of a fixed-precision engine of the precision it chose, on this and later calls.
-        using var fixedEngine = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu", Precision = decision.Chosen });
-        var expected = new byte[labels.Length];
-        fixedEngine.PredictLabels(rgb, n, h, w, expected);
-        Assert.Equal(expected, labels);
+        // Later calls are those of a fixed-precision engine of the precision it chose.
         var again = InferenceEngineTests.RandomRgb(n, h, w, seed: 9);
-        fixedEngine.PredictLabels(again, n, h, w, expected);
+        (decision.Chosen == InferencePrecision.Bf16 ? bf16 : fp32).PredictLabels(again, n, h, w, expected);
         auto.PredictLabels(again, n, h, w, labels);
         Assert.Equal(expected, labels);
         Assert.Same(decision, auto.PrecisionDecision); // decided once
     }
 
     [Fact]
-    public void Compare_counts_label_agreement_of_the_two_engines()
+    public void Agreement_counts_the_pixels_where_the_two_engines_labels_match()
     {
         using var model = InferenceEngineTests.RandomModel();
         using var a = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu" });
         using var b = InferenceEngine.Create(model, new InferenceOptions { Device = "cpu" });
         var rgb = InferenceEngineTests.RandomRgb(2, 32, 40);
-        var same = PrecisionProbe.Compare(a, b, rgb, 2, 32, 40, timedRunsPerBlock: 1);
-        Assert.Equal(1.0, same.LabelAgreement); // two fp32 engines of one model agree everywhere
+        Assert.Equal(1.0, PrecisionProbe.Agreement(a, b, rgb, 2, 32, 40)); // two fp32 engines of one model agree everywhere
 
         using var other = InferenceEngineTests.RandomModel(seed: 11);
         using var c = InferenceEngine.Create(other, new InferenceOptions { Device = "cpu" });
-        Assert.True(PrecisionProbe.Compare(a, c, rgb, 2, 32, 40, timedRunsPerBlock: 1).LabelAgreement < 0.9);
+        Assert.True(PrecisionProbe.Agreement(a, c, rgb, 2, 32, 40) < 0.9);
     }
 
     [Fact]
-    public void Load_that_falls_during_the_probe_favours_neither_precision()
+    public void Load_that_falls_during_the_trial_favours_neither_precision()
     {
-        // Two equally fast producers on a machine whose load falls over the probe (each call quicker than the one
+        // Two equally fast precisions on a machine whose load falls over the trial (each batch quicker than the one
         // before, down to a floor): timed in one block each, the second would look 3× faster; mirrored, neither does.
-        int call = 0;
-        void Step(byte[] labels)
+        var trial = new PrecisionTrial(1.0, 1, 64, 64);
+        var ran = new List<InferencePrecision>();
+        for (int i = 0; !trial.Complete; i++)
         {
-            Thread.Sleep(Math.Max(30, 150 - 30 * call++));
-            labels.AsSpan().Fill(1);
+            ran.Add(trial.Next);
+            trial.Record(trial.Next, Math.Max(30, 150 - 30 * i), 64 * 64);
         }
-        var c = PrecisionProbe.Compare(Step, Step, 16);
-        Assert.Equal(6, call);
-        Assert.Equal(1.0, c.LabelAgreement);
-        Assert.InRange(c.Bf16OverFp32, 0.8, 1.25);
+        Assert.Equal(PrecisionTrial.Batches, ran.Count);
+        Assert.Equal(ran.Count / 2, ran.Count(p => p == InferencePrecision.Bf16));
+        Assert.Equal(1.0, trial.Comparison.Bf16OverFp32, 6);
+        Assert.Equal(InferencePrecision.Fp32, trial.Decide().Chosen);
+    }
+
+    [Fact]
+    public void A_short_batch_counts_by_its_pixels_and_an_unfinished_trial_keeps_fp32()
+    {
+        var trial = new PrecisionTrial(0.999, 2, 100, 100);
+        trial.Record(InferencePrecision.Fp32, 100, 2 * 100 * 100);
+        trial.Record(InferencePrecision.Bf16, 40, 100 * 100); // half the pixels in 40 ms: 80 ms per full batch
+        Assert.Equal((100.0, 80.0), (trial.Comparison.Fp32Ms!.Value, trial.Comparison.Bf16Ms!.Value));
+        var unfinished = trial.Unfinished();
+        Assert.Equal(InferencePrecision.Fp32, unfinished.Chosen);
+        Assert.Contains("after 2 of the trial's 8 batches (1 in fp32, 1 in bf16)", unfinished.Reason);
+        Assert.Equal(InferencePrecision.Fp32, PrecisionProbe.Decide(new PrecisionComparison(null, 80, 1.0, 1, 8, 8)).Chosen);
     }
 }

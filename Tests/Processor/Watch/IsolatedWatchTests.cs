@@ -155,6 +155,44 @@ public partial class IsolatedWatchTests
     }
 
     [Fact]
+    public async Task A_worker_that_cannot_start_is_retried_with_a_pause_and_the_waiting_slide_is_neither_charged_nor_failed()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var fx = new WatchFixture();
+        string model = Path.Combine(fx.Root, "model.safetensors"), moved = model + ".away";
+        File.Copy(TestModels.RandomEspNet(), model);
+        var args = Args(fx);
+        args[Array.IndexOf(args, "--model") + 1] = model;
+        using var watch = WatchProcess.Start(args);
+        await WaitReady(fx, watch);
+        int first = Assert.Single(WorkerPids(watch));
+
+        // The model goes away and the idle worker dies: its replacement cannot load the model.
+        File.Move(model, moved);
+        Assert.Equal(0, Tool.Run("kill", ["-KILL", first.ToString(CultureInfo.InvariantCulture)]).ExitCode);
+        TestSlides.WriteTiledTiff(Path.Combine(fx.Root, "one.tif"), seed: 3);
+        File.Move(Path.Combine(fx.Root, "one.tif"), fx.Inbox("one.tif"));
+        await InProcessWatch.WaitUntil(() => watch.Log.Contains("could not start (2 time(s) in a row)", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(90), () => "two failed starts\n" + watch.Log);
+        Assert.Contains("trying again in 2s", watch.Log);
+        Assert.False(watch.HasExited, watch.Log);
+        Assert.Empty(Directory.GetFiles(fx.Folders.Failed));
+        Assert.Empty(Directory.GetFiles(fx.Folders.Done));
+        Assert.DoesNotContain("retrying in", watch.Log); // no attempt of the slide was spent
+
+        // The model is back: the next try starts a worker, and the slide is done on its first attempt.
+        File.Move(moved, model);
+        await InProcessWatch.WaitUntil(() => File.Exists(Path.Combine(fx.Folders.Done, "one.tif")) && Directory.GetFiles(fx.Folders.Claims, "*.claim").Length == 0,
+            TimeSpan.FromSeconds(120), () => "one.tif done\n" + watch.Log);
+        var row = Assert.Single(File.ReadAllLines(Path.Combine(fx.Folders.Outbox, "summary.csv")).Skip(1)).Split(',');
+        Assert.Equal(("done", "1"), (row[2], row[3]));
+        Assert.Empty(Directory.GetFiles(fx.Folders.Failed));
+        var workers = WorkerPids(watch);
+        Assert.Equal(2, workers.Count);
+        AssertStopsWithinGrace(watch, workers);
+    }
+
+    [Fact]
     public async Task Isolation_none_segments_in_the_service_process_and_a_bad_value_is_refused()
     {
         using var fx = new WatchFixture();

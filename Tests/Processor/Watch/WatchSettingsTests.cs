@@ -1,6 +1,8 @@
+using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using WsiSegment.Processor.Commands;
 using WsiSegment.Processor.Watch;
 using WsiSegment.Tests.Support;
 
@@ -47,5 +49,23 @@ public class WatchSettingsTests
         var o = host.Services.GetRequiredService<IOptions<WatchOptions>>().Value;
         Assert.True(new WatchOptionsValidator().Validate(null, o).Succeeded);
         Assert.Equal(15, o.StableSeconds);
+    }
+
+    [Fact]
+    public void Watch_options_given_on_the_command_line_become_the_keys_the_host_binds_and_the_rest_keep_their_defaults()
+    {
+        var set = new WatchOptionSet();
+        var cmd = new Command("watch");
+        set.AddTo(cmd);
+        Assert.Equal(15, set.ReadUnvalidated(cmd.Parse([])).StableSeconds); // the option's default is the record's
+        var values = new Dictionary<string, string?>();
+        set.MapGiven(cmd.Parse(["--inbox", "/in", "--outbox", "/out", "--stable-seconds", "2.5", "--max-crashes", "4", "--isolation", "none", "--leave-in-place"]),
+            WatchOptions.Section, values);
+        Assert.Equal(["Watch:Inbox", "Watch:Isolation", "Watch:LeaveInPlace", "Watch:MaxCrashes", "Watch:Outbox", "Watch:StableSeconds"], values.Keys.Order());
+
+        using var host = WatchHost.CreateBuilder(values, _ => new ReadingJob(TimeSpan.Zero)).Build();
+        var o = host.Services.GetRequiredService<IOptions<WatchOptions>>().Value;
+        Assert.Equal(("/in", "/out", 2.5, 4, "none", true), (o.Inbox, o.Outbox, o.StableSeconds, o.MaxCrashes, o.Isolation, o.LeaveInPlace));
+        Assert.Equal((120.0, 3, 60.0), (o.LeaseSeconds, o.MaxAttempts, o.GraceSeconds));
     }
 }
