@@ -93,17 +93,25 @@ public class SegmentCommandTests
     public void Precision_auto_reports_what_it_measured_and_runs_what_it_chose()
     {
         using var dir = new TempDir("seg");
-        var r = Tool.WsiSegment("segment", Path.Combine(Repo.SharedSlides, "small.svs"), "-o", dir.Path, "--model", TestModels.Demo,
-            "--tile", "256", "--overlap", "64", "--precision", "auto");
+        // A phantom of 7×7 tiles: more batches than the trial takes.
+        var synth = Tool.WsiSegment("synth", dir.File("in"), "--size", "640x640", "--seed", "3", "--mpp", "2", "--tissue", "1");
+        Assert.True(synth.ExitCode == 0, synth.Stderr);
+        var r = Tool.WsiSegment("segment", Path.Combine(dir.File("in"), "phantom-3.tif"), "-o", dir.Path, "--model", TestModels.Demo,
+            "--tile", "128", "--overlap", "32", "--no-tissue-mask", "--precision", "auto");
         Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
-        using var report = JsonDocument.Parse(File.ReadAllText(dir.File("small.json")));
+        using var report = JsonDocument.Parse(File.ReadAllText(dir.File("phantom-3.json")));
         var auto = report.RootElement.GetProperty("precisionAuto");
         string chosen = auto.GetProperty("chosen").GetString()!;
         Assert.Contains(chosen, new[] { "fp32", "bf16" });
         Assert.Equal(chosen, report.RootElement.GetProperty("analysis").GetProperty("precision").GetString());
-        Assert.InRange(auto.GetProperty("labelAgreement").GetDouble(), 0, 1);
-        Assert.True(auto.GetProperty("fp32Ms").GetDouble() > 0 && auto.GetProperty("bf16Ms").GetDouble() > 0);
-        Assert.False(string.IsNullOrWhiteSpace(auto.GetProperty("reason").GetString()));
+        double agreement = auto.GetProperty("labelAgreement").GetDouble();
+        Assert.InRange(agreement, 0, 1);
+        string reason = auto.GetProperty("reason").GetString()!;
+        Assert.DoesNotContain("nothing decided", reason);
+        if (agreement >= 0.995) // the trial ran: both timed
+            Assert.True(auto.GetProperty("fp32Ms").GetDouble() > 0 && auto.GetProperty("bf16Ms").GetDouble() > 0, reason);
+        else
+            Assert.Equal("fp32", chosen);
 
         // A fixed precision reports itself and no probe.
         var fixedRun = Tool.WsiSegment("segment", Path.Combine(Repo.SharedSlides, "small.svs"), "-o", dir.File("fixed"), "--model", TestModels.Demo,
