@@ -165,6 +165,8 @@ public partial class IsolatedWatchTests
         args[Array.IndexOf(args, "--model") + 1] = model;
         using var watch = WatchProcess.Start(args);
         await WaitReady(fx, watch);
+        // The service's log reaches the test through a pipe, so its worker line may trail status.json.
+        await InProcessWatch.WaitUntil(() => WorkerPids(watch).Count == 1, TimeSpan.FromSeconds(30), () => "the first worker's log line\n" + watch.Log);
         int first = Assert.Single(WorkerPids(watch));
 
         // The model goes away and the idle worker dies: its replacement cannot load the model.
