@@ -12,12 +12,10 @@ public static class BenchPhantom
         string size = $"{width}x{height}";
         string slideDir = Path.Combine(workDir, string.Create(CultureInfo.InvariantCulture, $"{size}-{mpp}um"));
         var options = new PhantomOptions { Width = width, Height = height, Seed = 11, TissueFraction = 1.0, Mpp = mpp };
-        var files = new PhantomFiles(Path.Combine(slideDir, $"phantom-{options.Seed}.tif"), Path.Combine(slideDir, $"phantom-{options.Seed}.labels.tif"));
-        // Phantoms are renamed into place only when complete, so one found from an earlier run is whole.
-        if (File.Exists(files.Slide) && File.Exists(files.Labels))
+        if (PhantomFiles.For(slideDir, options.Seed) is { Exist: true } found)
         {
             log.LogInformation("Reusing the {Size} phantom in {Dir}", size, slideDir);
-            return files;
+            return found;
         }
         log.LogInformation("Generating an all-tissue {Size} phantom at {Mpp} µm/px", size, mpp);
         return PhantomWriter.Write(options, slideDir, null, ct);
@@ -34,11 +32,10 @@ public static class BenchPhantom
             return Ensure(workDir, width, height, mpp, log, ct);
         var source = Ensure(workDir, baseSize.Width, baseSize.Height, mpp, log, ct);
         string slideDir = Path.Combine(workDir, string.Create(CultureInfo.InvariantCulture, $"{width}x{height}-{mpp}um-mosaic"));
-        var files = new PhantomFiles(Path.Combine(slideDir, Path.GetFileName(source.Slide)), Path.Combine(slideDir, Path.GetFileName(source.Labels)));
-        if (File.Exists(files.Slide) && File.Exists(files.Labels))
+        if (source.In(slideDir) is { Exist: true } found)
         {
             log.LogInformation("Reusing the {Width}x{Height} mosaic phantom in {Dir}", width, height, slideDir);
-            return files;
+            return found;
         }
         int across = width / baseSize.Width, down = height / baseSize.Height;
         log.LogInformation("Writing a {Width}x{Height} phantom as the {Base} one repeated {Across}×{Down}", width, height, $"{baseSize.Width}x{baseSize.Height}", across, down);

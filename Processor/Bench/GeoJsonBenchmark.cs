@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using WsiSegment.Processor.Cli;
+using WsiSegment.Processor.Commands;
 using WsiSegment.Stitching.Output;
 using WsiSegment.Core.Classes;
 
@@ -58,8 +59,7 @@ public static class GeoJsonBenchmark
 
     private static (int W, int H) ParseSize(string s)
     {
-        var parts = s.Split('x');
-        return parts.Length == 2 && int.TryParse(parts[0], out int w) && int.TryParse(parts[1], out int h) && w > 0 && h > 0 && (long)w * h <= 1L << 28
-            ? (w, h) : throw new UserError($"--size {s}: use WxH, at most 2^28 pixels");
+        var (w, h) = SynthCommand.ParseSize(s);
+        return w > 0 && h > 0 && (long)w * h <= 1L << 28 ? (w, h) : throw new UserError($"--size {s}: use WxH, at most 2^28 pixels");
     }
 }

@@ -5,6 +5,7 @@ using WsiSegment.Core.Blending;
 using WsiSegment.Core.Grid;
 using WsiSegment.Core.Scores;
 using WsiSegment.Processor.Cli;
+using WsiSegment.Processor.Commands;
 using WsiSegment.Stitching.Blending;
 
 namespace WsiSegment.Processor.Bench;
@@ -73,9 +74,8 @@ public static class StitchBenchmark
 
     private static (int Cols, int Rows) ParseGrid(string s)
     {
-        var parts = s.Split('x');
-        return parts.Length == 2 && int.TryParse(parts[0], out int c) && int.TryParse(parts[1], out int r) && c > 0 && r > 0 && c * r <= 400
-            ? (c, r) : throw new UserError($"--grid {s}: use COLSxROWS, at most 400 tiles");
+        var (c, r) = SynthCommand.ParseSize(s, "--grid");
+        return c > 0 && r > 0 && (long)c * r <= 400 ? (c, r) : throw new UserError($"--grid {s}: use COLSxROWS, at most 400 tiles");
     }
 
     /// <summary>Labels go nowhere: the benchmark times blending and the argmax, not a disk.</summary>

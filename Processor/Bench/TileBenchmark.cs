@@ -116,7 +116,7 @@ public static class TileBenchmark
             var f = runs.FirstOrDefault(r => r.Tile == tile && r.Precision == "fp32");
             var b = runs.FirstOrDefault(r => r.Tile == tile && r.Precision == "bf16");
             if (f is null || b is null || b.LabelAgreementWithFp32 is not { } agree) continue;
-            var decision = Model.Inference.PrecisionProbe.Decide(new Model.Inference.PrecisionComparison(f.InferenceSeconds, b.InferenceSeconds, agree, 1, tile, tile));
+            var decision = Model.Inference.PrecisionProbe.Decide(new Model.Inference.PrecisionComparison(f.InferenceSeconds * 1000, b.InferenceSeconds * 1000, agree, 1, tile, tile));
             Console.Error.WriteLine(string.Create(c, $"tile {tile}: bf16/fp32 inference time {b.InferenceSeconds / f.InferenceSeconds:0.00}×, end to end {b.TotalSeconds / Math.Max(1e-9, f.TotalSeconds):0.00}×; --precision auto's rule on these figures: {decision.Chosen.ToString().ToLowerInvariant()} ({decision.Reason})"));
         }
     }

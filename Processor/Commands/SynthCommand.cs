@@ -55,13 +55,14 @@ public static class SynthCommand
         return cmd;
     }
 
-    internal static (int Width, int Height) ParseSize(string text)
+    /// <summary>WIDTHxHEIGHT as two whole numbers; the error names <paramref name="option"/>.</summary>
+    internal static (int Width, int Height) ParseSize(string text, string option = "--size")
     {
         var parts = text.ToLowerInvariant().Split('x');
         if (parts.Length == 2
             && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h))
             return (w, h);
-        throw new UserError($"--size '{text}': expected WIDTHxHEIGHT, e.g. 10000x12000");
+        throw new UserError($"{option} '{text}': expected WIDTHxHEIGHT, e.g. 10000x12000");
     }
 }

@@ -4,7 +4,18 @@ using WsiSegment.Tiling.Slides;
 namespace WsiSegment.Tiling.Phantoms;
 
 /// <summary>The two files of a written phantom.</summary>
-public sealed record PhantomFiles(string Slide, string Labels);
+public sealed record PhantomFiles(string Slide, string Labels)
+{
+    /// <summary>The files a phantom of <paramref name="seed"/> is written to in <paramref name="dir"/>.</summary>
+    public static PhantomFiles For(string dir, int seed) =>
+        new(Path.Combine(dir, $"phantom-{seed}.tif"), Path.Combine(dir, $"phantom-{seed}.labels.tif"));
+
+    /// <summary>Files of the same names in <paramref name="dir"/>.</summary>
+    public PhantomFiles In(string dir) => new(Path.Combine(dir, Path.GetFileName(Slide)), Path.Combine(dir, Path.GetFileName(Labels)));
+
+    /// <summary>Both files are there (they are renamed into place only when complete, so both there means whole).</summary>
+    public bool Exist => File.Exists(Slide) && File.Exists(Labels);
+}
 
 /// <summary>
 /// Writes a phantom as an OpenSlide generic-tiff (tiled 256, JPEG, pyramid in the main IFD chain, resolution tags)
@@ -22,9 +33,7 @@ public static class PhantomWriter
         options.Validate();
         VipsSetup.EnsureInitialised();
         Directory.CreateDirectory(outDir);
-        var files = new PhantomFiles(
-            Path.Combine(outDir, $"phantom-{options.Seed}.tif"),
-            Path.Combine(outDir, $"phantom-{options.Seed}.labels.tif"));
+        var files = PhantomFiles.For(outDir, options.Seed);
         using var phantom = PhantomGenerator.Create(options);
         SaveBoth(phantom.Rgb, phantom.Labels, files, options.Mpp, progress, ct);
         return files;
@@ -44,7 +53,7 @@ public static class PhantomWriter
         if (!(mpp >= 0.1 && mpp <= 10)) throw new ArgumentOutOfRangeException(nameof(mpp), mpp, "MPP must be between 0.1 and 10 µm per pixel");
         VipsSetup.EnsureInitialised();
         Directory.CreateDirectory(outDir);
-        var files = new PhantomFiles(Path.Combine(outDir, Path.GetFileName(source.Slide)), Path.Combine(outDir, Path.GetFileName(source.Labels)));
+        var files = source.In(outDir);
         using var slide = OpenWhole(source.Slide);
         using var labels = OpenWhole(source.Labels);
         using var bigSlide = slide.Replicate(across, down);
